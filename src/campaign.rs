@@ -1,0 +1,470 @@
+//! A campaign: `campaign.toml` and its letter templates, compiled with Handlebars in strict mode.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use toml::Spanned;
+
+use crate::diag::{Diagnostic, Problems, Source, toml_error, unsafe_char};
+use crate::locale;
+use crate::recipients::valid_id;
+
+/// A numbered reference the letter cites.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceRef {
+    pub number: usize,
+    pub key: String,
+    pub title: String,
+    pub publisher: Option<String>,
+    pub date: Option<String>,
+    pub url: Option<String>,
+}
+
+impl SourceRef {
+    /// The note text: "Publisher. Title. Date. URL".
+    pub fn note_text(&self) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        if let Some(p) = &self.publisher {
+            parts.push(p);
+        }
+        parts.push(&self.title);
+        if let Some(d) = &self.date {
+            parts.push(d);
+        }
+        let mut text = parts
+            .iter()
+            .map(|p| p.trim_end_matches('.'))
+            .collect::<Vec<_>>()
+            .join(". ");
+        text.push('.');
+        if let Some(u) = &self.url {
+            text.push(' ');
+            text.push_str(u);
+        }
+        text
+    }
+}
+
+pub struct Campaign {
+    /// Directory name under `letters/`: the campaign's id in file names and the ledger.
+    pub name: String,
+    pub dir: PathBuf,
+    pub title: String,
+    pub language: String,
+    pub reference: Option<String>,
+    pub deadline: Option<(jiff::civil::Date, (usize, usize))>,
+    pub copies_to: Vec<String>,
+    pub attachments: Vec<PathBuf>,
+    pub require_note: bool,
+    pub subject: BTreeMap<String, String>,
+    pub salutation: BTreeMap<String, String>,
+    pub closing: BTreeMap<String, String>,
+    pub facts: Value,
+    pub sources: Vec<SourceRef>,
+    /// Template file (as shown to the user) per language.
+    pub templates: BTreeMap<String, PathBuf>,
+    /// Where `campaign.toml` is, as shown to the user.
+    pub file: PathBuf,
+    registry: Handlebars<'static>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCampaign {
+    title: Spanned<String>,
+    language: Spanned<String>,
+    reference: Option<Spanned<String>>,
+    deadline: Option<Spanned<RawDate>>,
+    #[serde(default)]
+    copies_to: Vec<Spanned<String>>,
+    #[serde(default)]
+    attachments: Vec<Spanned<String>>,
+    #[serde(default)]
+    require_note: bool,
+    subject: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    salutation: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    closing: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    facts: toml::Table,
+    #[serde(default)]
+    source: Vec<RawSource>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawDate {
+    Toml(toml::value::Datetime),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    key: Spanned<String>,
+    title: Spanned<String>,
+    publisher: Option<Spanned<String>>,
+    date: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+}
+
+/// The template file name for a language: `letter.md.hbs` for the default, else `letter.<lang>.md.hbs`.
+pub fn template_file_name(lang: &str, default_lang: &str) -> String {
+    if lang == default_lang {
+        "letter.md.hbs".to_string()
+    } else {
+        format!("letter.{lang}.md.hbs")
+    }
+}
+
+impl Campaign {
+    /// Loads `dir/campaign.toml` and every `letter*.md.hbs` beside it. `shown` is how the
+    /// directory is named in messages (relative to the campaign root).
+    pub fn load(dir: &Path, shown: &Path) -> Result<(Campaign, Problems), Problems> {
+        let mut problems = Problems::default();
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let file = shown.join("campaign.toml");
+        let text = match std::fs::read_to_string(dir.join("campaign.toml")) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.error(&file, None, format!("cannot read the campaign file: {e}"));
+                return Err(problems);
+            }
+        };
+        let source = Source {
+            path: file.clone(),
+            text,
+        };
+        let raw: RawCampaign = match toml::from_str(&source.text) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(toml_error(&source, &e));
+                return Err(problems);
+            }
+        };
+        if !valid_id(&name) {
+            problems.error(&file, None, format!("campaign directory name `{}` must be a-z, 0-9 and `-` (it names files and ledger entries)", name.escape_debug()));
+        }
+        let check = |value: &Spanned<String>, what: &str, problems: &mut Problems| -> String {
+            let s = value.get_ref();
+            if s.trim().is_empty() {
+                problems.push(source.error_at(&value.span(), format!("{what} is empty")));
+            } else if let Some(why) = unsafe_char(s) {
+                problems.push(source.error_at(&value.span(), format!("{what} {why}")));
+            }
+            s.clone()
+        };
+        let title = check(&raw.title, "title", &mut problems);
+        let language = raw.language.get_ref().clone();
+        if !locale::is_supported(&language) {
+            problems.push(source.error_at(
+                &raw.language.span(),
+                format!(
+                    "unsupported language `{}` (supported: {})",
+                    language.escape_debug(),
+                    locale::LANGUAGES.join(", ")
+                ),
+            ));
+        }
+        let reference = raw
+            .reference
+            .as_ref()
+            .map(|r| check(r, "reference", &mut problems));
+        let copies_to = raw
+            .copies_to
+            .iter()
+            .map(|c| check(c, "copies_to entry", &mut problems))
+            .collect();
+        let deadline = raw.deadline.as_ref().and_then(|d| {
+            let text = match d.get_ref() {
+                RawDate::Toml(dt) => dt.to_string(),
+                RawDate::Text(t) => t.clone(),
+            };
+            match text.parse::<jiff::civil::Date>() {
+                Ok(date) => Some((date, source.span_position(&d.span()))),
+                Err(_) => {
+                    problems.push(source.error_at(
+                        &d.span(),
+                        format!("deadline `{text}` is not a date like 2014-09-30"),
+                    ));
+                    None
+                }
+            }
+        });
+        let attachments = raw
+            .attachments
+            .iter()
+            .map(|a| {
+                let rel = Path::new(a.get_ref());
+                if rel.is_absolute()
+                    || rel
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                {
+                    problems.push(source.error_at(
+                        &a.span(),
+                        "attachments must be paths inside the campaign directory",
+                    ));
+                } else if !dir.join(rel).is_file() {
+                    problems.push(source.error_at(
+                        &a.span(),
+                        format!("attachment `{}` does not exist", rel.display()),
+                    ));
+                }
+                dir.join(rel)
+            })
+            .collect();
+        let per_lang = |map: &BTreeMap<Spanned<String>, Spanned<String>>,
+                        what: &str,
+                        problems: &mut Problems| {
+            let mut out = BTreeMap::new();
+            for (lang, value) in map {
+                if !locale::is_supported(lang.get_ref()) {
+                    problems.push(source.error_at(
+                        &lang.span(),
+                        format!(
+                            "{what}: unsupported language `{}` (supported: {})",
+                            lang.get_ref().escape_debug(),
+                            locale::LANGUAGES.join(", ")
+                        ),
+                    ));
+                }
+                let v = check(value, &format!("{what}.{}", lang.get_ref()), problems);
+                out.insert(lang.get_ref().clone(), v);
+            }
+            out
+        };
+        let subject = per_lang(&raw.subject, "subject", &mut problems);
+        let salutation = per_lang(&raw.salutation, "salutation", &mut problems);
+        let closing = per_lang(&raw.closing, "closing", &mut problems);
+
+        let mut sources: Vec<SourceRef> = Vec::new();
+        for (i, s) in raw.source.iter().enumerate() {
+            let key = s.key.get_ref().clone();
+            if !valid_id(&key) {
+                problems.push(source.error_at(
+                    &s.key.span(),
+                    format!(
+                        "source key `{}` must be a-z, 0-9 and `-`",
+                        key.escape_debug()
+                    ),
+                ));
+            } else if sources.iter().any(|o| o.key == key) {
+                problems
+                    .push(source.error_at(&s.key.span(), format!("duplicate source key `{key}`")));
+            }
+            let opt = |v: &Option<Spanned<String>>, what: &str, problems: &mut Problems| {
+                v.as_ref().map(|v| {
+                    if let Some(why) = unsafe_char(v.get_ref()) {
+                        problems.push(
+                            source.error_at(&v.span(), format!("source `{key}`: {what} {why}")),
+                        );
+                    }
+                    v.get_ref().clone()
+                })
+            };
+            let title = check(&s.title, &format!("source `{key}`: title"), &mut problems);
+            sources.push(SourceRef {
+                number: i + 1,
+                title,
+                publisher: opt(&s.publisher, "publisher", &mut problems),
+                date: opt(&s.date, "date", &mut problems),
+                url: opt(&s.url, "url", &mut problems),
+                key,
+            });
+        }
+
+        let facts = serde_json::to_value(&raw.facts).unwrap_or(Value::Null);
+
+        // Templates: letter.md.hbs is the default language; letter.<lang>.md.hbs the others.
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        registry.set_prevent_indent(true);
+        let keys: Arc<Vec<String>> = Arc::new(sources.iter().map(|s| s.key.clone()).collect());
+        registry.register_helper("cite", Box::new(CiteHelper { keys }));
+        let mut templates = BTreeMap::new();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                problems.error(
+                    shown,
+                    None,
+                    format!("cannot list the campaign directory: {e}"),
+                );
+                return Err(problems);
+            }
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("letter.") && n.ends_with(".md.hbs"))
+            .collect();
+        names.sort();
+        for file_name in names {
+            let middle = &file_name["letter.".len()..file_name.len() - ".md.hbs".len()];
+            let lang = if middle.is_empty() {
+                language.clone()
+            } else {
+                middle.to_string()
+            };
+            let shown_path = shown.join(&file_name);
+            if !middle.is_empty() && (!locale::is_supported(&lang) || lang == language) {
+                problems.error(&shown_path, None, format!("template for unsupported or duplicate language `{}` (supported: {}; the default language's template is letter.md.hbs)", lang.escape_debug(), locale::LANGUAGES.join(", ")));
+                continue;
+            }
+            let text = match std::fs::read_to_string(dir.join(&file_name)) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.error(&shown_path, None, format!("cannot read the template: {e}"));
+                    continue;
+                }
+            };
+            let template_name = shown_path.display().to_string();
+            if let Err(e) = registry.register_template_string(&template_name, &text) {
+                let reason = e.reason().to_string();
+                problems.error(
+                    &shown_path,
+                    e.pos(),
+                    format!("template syntax error: {reason}"),
+                );
+                continue;
+            }
+            templates.insert(lang, shown_path);
+        }
+        if !templates.contains_key(&language) {
+            problems.error(
+                shown,
+                None,
+                format!(
+                    "no template for the default language `{language}`: expected {}",
+                    shown.join("letter.md.hbs").display()
+                ),
+            );
+        }
+        for lang in templates.keys() {
+            for (map, what) in [
+                (&subject, "subject"),
+                (&closing, "closing"),
+                (&salutation, "salutation"),
+            ] {
+                if !map.contains_key(lang) {
+                    problems.error(
+                        &file,
+                        None,
+                        format!("there is a `{lang}` template but no {what}.{lang} in [{what}]"),
+                    );
+                }
+            }
+        }
+
+        let campaign = Campaign {
+            name,
+            dir: dir.to_path_buf(),
+            title,
+            language,
+            reference,
+            deadline,
+            copies_to,
+            attachments,
+            require_note: raw.require_note,
+            subject,
+            salutation,
+            closing,
+            facts,
+            sources,
+            templates,
+            file,
+            registry,
+        };
+        problems.into_result(campaign)
+    }
+
+    pub fn has_language(&self, lang: &str) -> bool {
+        self.templates.contains_key(lang)
+    }
+
+    /// Renders the body template for `lang` with `data`. A Markdown string comes back, with
+    /// every cited source as a footnote reference `[^src-<key>]`.
+    pub fn render_body(&self, lang: &str, data: &Value) -> Result<String, Diagnostic> {
+        let template = self.templates.get(lang).ok_or_else(|| {
+            Diagnostic::error(
+                &self.dir,
+                None,
+                format!("no template for language `{lang}`"),
+            )
+        })?;
+        let name = template.display().to_string();
+        self.registry
+            .render(&name, data)
+            .map_err(|e| render_diagnostic(template, &e))
+    }
+}
+
+fn render_diagnostic(template: &Path, e: &RenderError) -> Diagnostic {
+    let position = e.line_no.map(|l| (l, e.column_no.unwrap_or(1)));
+    let reason = match e.reason() {
+        RenderErrorReason::MissingVariable(Some(path)) => {
+            format!("variable `{path}` does not exist (strict mode: nothing is left blank)")
+        }
+        other => other.to_string(),
+    };
+    Diagnostic::error(template, position, reason)
+}
+
+/// The prefix that marks a footnote as a campaign source.
+pub const SOURCE_NOTE_PREFIX: &str = "src-";
+
+/// `{{cite "key"}}`: a footnote marker for a campaign source.
+struct CiteHelper {
+    keys: Arc<Vec<String>>,
+}
+
+impl handlebars::HelperDef for CiteHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let key = h.param(0).and_then(|p| p.value().as_str()).ok_or_else(|| {
+            RenderErrorReason::Other("cite needs a source key, like {{cite \"hrw-2013\"}}".into())
+        })?;
+        if !self.keys.iter().any(|k| k == key) {
+            let known = if self.keys.is_empty() {
+                "none".to_string()
+            } else {
+                self.keys.join(", ")
+            };
+            return Err(RenderErrorReason::Other(format!(
+                "unknown source `{key}` in cite; campaign.toml defines: {known}"
+            ))
+            .into());
+        }
+        out.write(&format!("[^{SOURCE_NOTE_PREFIX}{key}]"))?;
+        Ok(())
+    }
+}
+
+impl Campaign {
+    /// The campaign directory as shown in messages.
+    pub fn dir_shown(&self) -> PathBuf {
+        self.file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+}

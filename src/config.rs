@@ -1,0 +1,339 @@
+//! Command line + `appeal.toml` + campaign files → one checked `Config`. All resolution lives here.
+
+use std::path::{Path, PathBuf};
+
+use crate::campaign::Campaign;
+use crate::cli::{Common, Paper};
+use crate::diag::{Problems, did_you_mean};
+use crate::recipients::{self, Recipient};
+use crate::sender::{self, Sender};
+use crate::settings::{self, Settings};
+
+/// Environment variable that pins "now" (RFC 3339), so tests get byte-identical output.
+pub const NOW_ENV: &str = "APPEAL_NOW";
+
+pub struct Config {
+    /// The campaign directory (`-C`), as given.
+    pub root: PathBuf,
+    pub campaign: Campaign,
+    /// The recipients selected by --only / --tag, in file order.
+    pub recipients: Vec<Recipient>,
+    pub sender: Sender,
+    pub lang_override: Option<String>,
+    pub paper: Paper,
+    pub out_dir: PathBuf,
+    pub settings: Settings,
+    pub now: jiff::Zoned,
+    pub verbose: bool,
+    pub quiet: bool,
+    /// Warnings found while loading (errors stop the load).
+    pub warnings: Problems,
+}
+
+impl Config {
+    /// The language of the letter to `r`: --lang, else the recipient's, else the campaign's.
+    pub fn language_for(&self, r: &Recipient) -> String {
+        self.lang_override
+            .clone()
+            .or_else(|| r.language.clone())
+            .unwrap_or_else(|| self.campaign.language.clone())
+    }
+}
+
+/// Joins a path for display: relative to `-C DIR` when one was given.
+fn shown(root: &Path, rel: &Path) -> PathBuf {
+    if root == Path::new(".") || rel.is_absolute() {
+        rel.to_path_buf()
+    } else {
+        root.join(rel)
+    }
+}
+
+pub fn now() -> Result<jiff::Zoned, String> {
+    match std::env::var(NOW_ENV) {
+        Ok(v) => v
+            .parse::<jiff::Timestamp>()
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC))
+            .map_err(|e| format!("{NOW_ENV}=`{v}` is not an RFC 3339 time: {e}")),
+        Err(_) => Ok(jiff::Zoned::now()),
+    }
+}
+
+/// Loads and checks everything a command needs. Every problem found is returned at once.
+pub fn load(common: &Common) -> Result<Config, Problems> {
+    let mut problems = Problems::default();
+    let root = common
+        .directory
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."));
+    if !root.is_dir() {
+        problems.error(&root, None, "campaign directory does not exist");
+        return Err(problems);
+    }
+    let settings_path = root.join("appeal.toml");
+    let settings = settings::load(
+        &settings_path,
+        &shown(&root, Path::new("appeal.toml")),
+        &mut problems,
+    );
+
+    // Campaign.
+    let letters = root.join("letters");
+    let campaign_name = match &common.campaign {
+        Some(name) => Some(name.clone()),
+        None => match std::fs::read_dir(&letters) {
+            Ok(entries) => {
+                let mut dirs: Vec<String> = entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().join("campaign.toml").is_file())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
+                dirs.sort();
+                match dirs.len() {
+                    1 => dirs.pop(),
+                    0 => {
+                        problems.error(&shown(&root, Path::new("letters")), None, "no campaign here: expected letters/<name>/campaign.toml (see `appeal init`)");
+                        None
+                    }
+                    _ => {
+                        problems.error(
+                            &shown(&root, Path::new("letters")),
+                            None,
+                            format!(
+                                "several campaigns ({}); choose one with --campaign NAME",
+                                dirs.join(", ")
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+            Err(_) => {
+                problems.error(&shown(&root, Path::new("letters")), None, "no letters/ directory: expected letters/<name>/campaign.toml (see `appeal init`)");
+                None
+            }
+        },
+    };
+    let campaign = campaign_name.and_then(|name| {
+        if !recipients::valid_id(&name) {
+            problems.error(
+                &shown(&root, Path::new("letters")),
+                None,
+                format!(
+                    "campaign name `{}` must be a-z, 0-9 and `-`",
+                    name.escape_debug()
+                ),
+            );
+            return None;
+        }
+        let rel = Path::new("letters").join(&name);
+        if !root.join(&rel).join("campaign.toml").is_file() {
+            problems.error(
+                &shown(&root, &rel),
+                None,
+                format!(
+                    "no campaign `{name}`: {} does not exist",
+                    shown(&root, &rel.join("campaign.toml")).display()
+                ),
+            );
+            return None;
+        }
+        match Campaign::load(&root.join(&rel), &shown(&root, &rel)) {
+            Ok((c, warnings)) => {
+                problems.extend(warnings);
+                Some(c)
+            }
+            Err(p) => {
+                problems.extend(p);
+                None
+            }
+        }
+    });
+
+    // Recipients.
+    let rec_rel = common
+        .recipients
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("recipients.toml"));
+    let rec_path = if rec_rel.is_absolute() {
+        rec_rel.clone()
+    } else if common.recipients.is_some() {
+        rec_rel.clone()
+    } else {
+        root.join(&rec_rel)
+    };
+    let rec_shown = if common.recipients.is_some() {
+        rec_rel.clone()
+    } else {
+        shown(&root, &rec_rel)
+    };
+    let all = match recipients::load(&rec_path, &rec_shown) {
+        Ok((r, warnings)) => {
+            problems.extend(warnings);
+            r
+        }
+        Err(p) => {
+            problems.extend(p);
+            Vec::new()
+        }
+    };
+
+    // Selection.
+    let mut only = common.only.clone();
+    only.retain(|s| !s.is_empty());
+    for id in &only {
+        if !all.is_empty() && !all.iter().any(|r| &r.id == id) {
+            let mut msg = format!("--only: no recipient `{id}` in {}", rec_shown.display());
+            if let Some(best) = did_you_mean(id, all.iter().map(|r| r.id.as_str())) {
+                msg.push_str(&format!("; did you mean `{best}`?"));
+            }
+            problems.error(&rec_shown, None, msg);
+        }
+    }
+    for tag in &common.tag {
+        if !all.is_empty() && !all.iter().any(|r| r.tags.contains(tag)) {
+            problems.error(
+                &rec_shown,
+                None,
+                format!("--tag: no recipient has the tag `{tag}`"),
+            );
+        }
+    }
+    let selected: Vec<Recipient> = all
+        .iter()
+        .filter(|r| only.is_empty() || only.contains(&r.id))
+        .filter(|r| common.tag.is_empty() || common.tag.iter().any(|t| r.tags.contains(t)))
+        .cloned()
+        .collect();
+    if !all.is_empty() && selected.is_empty() && !problems.has_errors() {
+        problems.error(
+            &rec_shown,
+            None,
+            "the selection (--only/--tag) matches no recipient",
+        );
+    }
+
+    // Sender: appeal.toml, then --sender FILE, then flags.
+    let mut sender = Sender::default();
+    if let Some(source) = &settings.source {
+        settings
+            .raw
+            .sender
+            .apply(source, &root, &mut sender, &mut problems);
+    }
+    if let Some(path) = &common.sender {
+        sender::load_file(path, &mut sender, &mut problems);
+    }
+    apply_flags(common, &mut sender, &mut problems);
+    if sender.name.trim().is_empty() {
+        problems.error(&shown(&root, Path::new("appeal.toml")), None, "no sender name: set [sender] name in appeal.toml, or pass --sender FILE or --from-name NAME");
+    }
+
+    // Language override.
+    if let Some(lang) = &common.lang
+        && let Some(c) = &campaign
+        && !c.has_language(lang)
+    {
+        let have: Vec<&str> = c.templates.keys().map(String::as_str).collect();
+        problems.error(
+            &c.dir_shown(),
+            None,
+            format!(
+                "--lang {lang}: the campaign has no {} (it has: {})",
+                crate::campaign::template_file_name(lang, &c.language),
+                have.join(", ")
+            ),
+        );
+    }
+    // Every selected recipient needs a template in its language.
+    if let Some(c) = &campaign
+        && common.lang.is_none()
+    {
+        for r in &selected {
+            let lang = r.language.clone().unwrap_or_else(|| c.language.clone());
+            if crate::locale::is_supported(&lang) && !c.has_language(&lang) {
+                problems.error(
+                    &rec_shown,
+                    r.language_position.or(Some(r.id_position)),
+                    format!(
+                        "recipient `{}` is written to in `{lang}` but {} does not exist",
+                        r.id,
+                        c.dir_shown()
+                            .join(crate::campaign::template_file_name(&lang, &c.language))
+                            .display()
+                    ),
+                );
+            }
+        }
+    }
+
+    let paper = match (
+        common.paper,
+        settings.raw.paper.as_ref().map(|p| p.get_ref().as_str()),
+    ) {
+        (Some(p), _) => p,
+        (None, Some("letter")) => Paper::Letter,
+        _ => Paper::A4,
+    };
+    let now = match now() {
+        Ok(n) => n,
+        Err(e) => {
+            problems.error(Path::new(NOW_ENV), None, e);
+            jiff::Zoned::now()
+        }
+    };
+
+    let Some(campaign) = campaign else {
+        return Err(problems);
+    };
+    if problems.has_errors() {
+        return Err(problems);
+    }
+    let out_dir = common
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("out").join(&campaign.name));
+    Ok(Config {
+        root,
+        campaign,
+        recipients: selected,
+        sender,
+        lang_override: common.lang.clone(),
+        paper,
+        out_dir,
+        settings,
+        now,
+        verbose: common.verbose,
+        quiet: common.quiet,
+        warnings: problems,
+    })
+}
+
+fn apply_flags(common: &Common, sender: &mut Sender, problems: &mut Problems) {
+    let flag = Path::new("command line");
+    let mut clean = |value: &str, what: &str| -> String {
+        if let Some(why) = crate::diag::unsafe_char(value) {
+            problems.error(flag, None, format!("{what} {why}"));
+        }
+        value.to_string()
+    };
+    if let Some(n) = &common.from_name {
+        sender.name = clean(n, "--from-name");
+    }
+    if let Some(c) = &common.from_city {
+        sender.city = Some(clean(c, "--from-city"));
+    }
+    if !common.from_address.is_empty() {
+        sender.address = common
+            .from_address
+            .iter()
+            .map(|l| clean(l, "--from-address"))
+            .collect();
+    }
+    if let Some(e) = &common.from_email {
+        if let Some(why) = recipients::email_problem(e) {
+            problems.error(flag, None, format!("--from-email {why}"));
+        }
+        sender.email = Some(e.clone());
+    }
+}

@@ -1,0 +1,272 @@
+//! Located problems in input files, collected so `check` can report them all at once.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One problem: where it is and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub path: PathBuf,
+    /// 1-based line and column, when the problem has a place in the file.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn error(
+        path: &Path,
+        position: Option<(usize, usize)>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            path: path.to_path_buf(),
+            position,
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(
+        path: &Path,
+        position: Option<(usize, usize)>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            path: path.to_path_buf(),
+            position,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some((line, column)) = self.position {
+            write!(f, ":{line}:{column}")?;
+        }
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, ": {label}: {}", self.message)
+    }
+}
+
+/// Every problem found so far. An error value of its own so a failed load can carry all of them.
+#[derive(Debug, Default, Clone)]
+pub struct Problems {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Problems {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    pub fn error(
+        &mut self,
+        path: &Path,
+        position: Option<(usize, usize)>,
+        message: impl Into<String>,
+    ) {
+        self.push(Diagnostic::error(path, position, message));
+    }
+
+    pub fn extend(&mut self, other: Problems) {
+        self.items.extend(other.items);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn errors(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.items.len() - self.errors()
+    }
+
+    /// `Err(self)` if any error was recorded, so loaders can end with `problems.into_result(value)`.
+    pub fn into_result<T>(self, value: T) -> Result<(T, Problems), Problems> {
+        if self.has_errors() {
+            Err(self)
+        } else {
+            Ok((value, self))
+        }
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.items.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+/// A source file held in memory, able to turn byte offsets into line and column.
+pub struct Source {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl Source {
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        (line, column)
+    }
+
+    pub fn span_position(&self, span: &Range<usize>) -> (usize, usize) {
+        self.position(span.start)
+    }
+
+    pub fn error_at(&self, span: &Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(&self.path, Some(self.span_position(span)), message)
+    }
+
+    pub fn warning_at(&self, span: &Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::warning(&self.path, Some(self.span_position(span)), message)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The closest candidate to a mistyped word, if one is close enough to suggest.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Turns a TOML parse or schema error into a located diagnostic, adding a suggestion for
+/// unknown keys and variants ("did you mean `name`?").
+pub fn toml_error(source: &Source, err: &toml::de::Error) -> Diagnostic {
+    let message = err.message().trim().to_string();
+    let message = improve_serde_message(&message);
+    match err.span() {
+        Some(span) => source.error_at(&span, message),
+        None => Diagnostic::error(&source.path, None, message),
+    }
+}
+
+/// serde says "unknown field `nmae`, expected one of `id`, `name`"; we say
+/// "unknown key `nmae`; did you mean `name`? (expected one of ...)".
+fn improve_serde_message(message: &str) -> String {
+    for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
+        let Some(rest) = message.strip_prefix(prefix) else {
+            continue;
+        };
+        let Some(end) = rest.find('`') else { continue };
+        let word = &rest[..end];
+        let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
+        let mut out = format!("unknown {noun} `{word}`");
+        if let Some(best) = did_you_mean(word, expected.iter().copied()) {
+            out.push_str(&format!("; did you mean `{best}`?"));
+        }
+        if !expected.is_empty() {
+            let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+            out.push_str(&format!(" (expected one of {})", list.join(", ")));
+        }
+        return out;
+    }
+    message.to_string()
+}
+
+/// Why a value may not go into a header, a file name or a printed line, if it may not.
+/// Rejects CR, LF and every other control character, and the Unicode bidi controls
+/// that can make text display differently from what it is.
+pub fn unsafe_char(value: &str) -> Option<String> {
+    value.chars().find_map(|c| {
+        let what = match c {
+            '\r' => "a carriage return",
+            '\n' => "a line break",
+            '\t' => "a tab",
+            c if c.is_control() => "a control character",
+            '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{061C}' => "a bidirectional control character",
+            '\u{2028}' | '\u{2029}' => "a Unicode line separator",
+            '\u{FEFF}' => "a byte order mark",
+            _ => return None,
+        };
+        Some(format!("contains {what} (U+{:04X})", c as u32))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let src = Source {
+            path: "x".into(),
+            text: "a = 1\nбв = 2\n".into(),
+        };
+        assert_eq!(src.position(0), (1, 1));
+        assert_eq!(src.position(6), (2, 1));
+        // "бв " is 5 bytes; the '=' is the 4th character of line 2.
+        assert_eq!(src.position(6 + 5), (2, 4));
+    }
+
+    #[test]
+    fn unknown_field_gets_a_suggestion() {
+        let m =
+            improve_serde_message("unknown field `nmae`, expected one of `id`, `name`, `title`");
+        assert_eq!(
+            m,
+            "unknown key `nmae`; did you mean `name`? (expected one of `id`, `name`, `title`)"
+        );
+    }
+
+    #[test]
+    fn unsafe_characters_are_named() {
+        assert_eq!(unsafe_char("ok"), None);
+        assert_eq!(
+            unsafe_char("a\r\nb").as_deref(),
+            Some("contains a carriage return (U+000D)")
+        );
+        assert!(unsafe_char("x\u{202E}y").unwrap().contains("U+202E"));
+        assert!(unsafe_char("x\u{0}y").unwrap().contains("control"));
+        assert_eq!(unsafe_char("Құрметті Әбішұлы"), None);
+    }
+}

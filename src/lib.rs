@@ -1,0 +1,19 @@
+//! `appeal` turns one advocacy appeal into a personal letter for every authority on a list.
+//!
+//! The pipeline: [`config`] loads and checks the campaign ([`campaign`], [`recipients`],
+//! [`sender`], [`settings`]); [`letter`] renders each letter; [`plan`] decides how it travels;
+//! [`app`] runs the commands.
+
+pub mod app;
+pub mod campaign;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod exit;
+pub mod letter;
+pub mod lint;
+pub mod locale;
+pub mod plan;
+pub mod recipients;
+pub mod sender;
+pub mod settings;
