@@ -313,7 +313,11 @@ impl Campaign {
             .collect();
         names.sort();
         for file_name in names {
-            let middle = &file_name["letter.".len()..file_name.len() - ".md.hbs".len()];
+            let middle = file_name
+                .strip_prefix("letter.")
+                .and_then(|rest| rest.strip_suffix("md.hbs"))
+                .map(|m| m.trim_end_matches('.'))
+                .unwrap_or_default();
             let lang = if middle.is_empty() {
                 language.clone()
             } else {

@@ -500,9 +500,7 @@ impl Letter {
             for n in &self.notes {
                 let prefix = format!("[{}] ", n.number);
                 let indent = " ".repeat(prefix.chars().count());
-                let opts = textwrap::Options::new(width)
-                    .initial_indent(&prefix)
-                    .subsequent_indent(&indent);
+                let opts = wrap_options(width, &prefix, &indent);
                 out.push_str(&textwrap::fill(&spans_text(&n.spans), opts));
                 out.push('\n');
             }
@@ -549,14 +547,22 @@ impl Letter {
     }
 }
 
+/// Wrapping for plain text: break only at spaces, never inside a word or a URL.
+fn wrap_options<'a>(width: usize, first: &'a str, rest: &'a str) -> textwrap::Options<'a> {
+    textwrap::Options::new(width)
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .break_words(false)
+}
+
 fn text_blocks(blocks: &[Block], width: usize, indent: &str, out: &mut String) {
     for block in blocks {
         match block {
             Block::Paragraph(spans) => {
                 let text = spans_text(spans);
-                let opts = textwrap::Options::new(width)
-                    .initial_indent(indent)
-                    .subsequent_indent(indent);
+                let opts = wrap_options(width, indent, indent);
                 for line in text.split('\n') {
                     out.push_str(&textwrap::fill(line, &opts));
                     out.push('\n');

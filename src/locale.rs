@@ -88,7 +88,7 @@ pub fn labels(lang: &str) -> Labels {
         "ru" => Labels {
             copies: "Копии",
             notes: "Примечания и источники",
-            reference: "Исх.",
+            reference: "Исх. №",
             fax: "Факс",
             from: "От",
             to: "Кому",
@@ -97,7 +97,7 @@ pub fn labels(lang: &str) -> Labels {
         "kk" => Labels {
             copies: "Көшірмелер",
             notes: "Ескертпелер мен дереккөздер",
-            reference: "Шығыс",
+            reference: "Шығыс №",
             fax: "Факс",
             from: "Кімнен",
             to: "Кімге",

@@ -1,0 +1,213 @@
+//! A small builder for binary-level tests: writes a campaign into a temp dir, runs the real
+//! `appeal` binary in it, and captures what came out.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const NOW: &str = "2014-07-14T10:00:00Z";
+
+pub const RECIPIENTS: &str = r#"[[recipient]]
+id = "president"
+name = "Nursultan Nazarbayev"
+title = "President of the Republic of Kazakhstan"
+address = ["Akorda", "010000 Astana", "Kazakhstan"]
+fax = "+7 7172 72 05 16"
+tags = ["government"]
+
+[[recipient]]
+id = "ombudsman"
+name = "Askar Shakirov"
+title = "Human Rights Ombudsman"
+salutation = "Dear Mr Shakirov,"
+address = ["Ministry House, entrance 15", "010000 Astana", "Kazakhstan"]
+email = "ombudsman@example.kz"
+language = "ru"
+tags = ["rights"]
+
+[recipient.translations.ru]
+name = "А. Ш. Шакирову"
+title = "Уполномоченному по правам человека"
+salutation = "Уважаемый Аскар Шакирович!"
+
+[[recipient]]
+id = "foreign"
+name = "Erlan Idrisov"
+title = "Minister of Foreign Affairs"
+address = ["31 Kunayeva St.", "010000 Astana", "Kazakhstan"]
+email = "midrk@example.kz"
+tags = ["government"]
+"#;
+
+pub const CAMPAIGN: &str = r#"title = "Test campaign"
+language = "en"
+reference = "T-1"
+
+[subject]
+en = "About the case of Musagali Duambekov"
+ru = "О деле Мусагали Дуамбекова"
+
+[salutation]
+en = "Dear Sir or Madam,"
+ru = "Уважаемый господин!"
+
+[closing]
+en = "Yours sincerely,"
+ru = "С уважением,"
+
+[facts]
+defendant = "Musagali Duambekov"
+
+[[source]]
+key = "hrw"
+publisher = "Human Rights Watch"
+title = "Letter to the Prosecutor General"
+date = "16 September 2013"
+url = "http://www.hrw.org/news/2013/09/16/letter"
+"#;
+
+pub const LETTER_EN: &str = "I write about {{facts.defendant}}, convicted of defamation.{{cite \"hrw\"}}\n\nI ask you:\n\n1. to review the case;\n2. to decriminalise defamation.\n\nWritten on {{today}}.\n";
+pub const LETTER_RU: &str =
+    "Обращаюсь по делу Мусагали Дуамбекова.{{cite \"hrw\"}}\n\nПрошу Вас пересмотреть дело.\n";
+
+pub const SETTINGS: &str = "[sender]\nname = \"Alex Sample\"\ncity = \"London\"\nemail = \"alex@example.org\"\naddress = [\"1 Test Street\", \"London\"]\n";
+
+pub struct TestCampaign {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl TestCampaign {
+    /// A valid three-recipient campaign named `test`.
+    pub fn new() -> Self {
+        let c = TestCampaign {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        c.write("recipients.toml", RECIPIENTS)
+            .write("letters/test/campaign.toml", CAMPAIGN)
+            .write("letters/test/letter.md.hbs", LETTER_EN)
+            .write("letters/test/letter.ru.md.hbs", LETTER_RU)
+            .write("appeal.toml", SETTINGS);
+        c
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, content: &str) -> &Self {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, content).expect("write");
+        self
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(rel)).expect("read")
+    }
+
+    /// Replaces `from` by `to` in a file, failing the test if `from` is not there.
+    pub fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        self.write(rel, &text.replacen(from, to, 1))
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        run_in(self.dir.path(), args)
+    }
+
+    /// Every file under the campaign with its contents: compare before and after a run to
+    /// prove that nothing was written.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        snapshot(self.dir.path())
+    }
+}
+
+pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path.clone());
+                out.insert(
+                    path.strip_prefix(root).expect("prefix").to_path_buf(),
+                    Vec::new(),
+                );
+            } else {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                out.insert(
+                    path.strip_prefix(root).expect("prefix").to_path_buf(),
+                    bytes,
+                );
+            }
+        }
+    }
+    out
+}
+
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_appeal"))
+        .args(args)
+        .current_dir(dir)
+        .env("APPEAL_NOW", NOW)
+        .env_remove("APPEAL_SMTP_PASSWORD")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run appeal");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl Run {
+    /// Asserts an exit code, showing the output if it differs.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn expect_stderr(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    pub fn expect_stdout(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// No panic message, ever.
+    pub fn no_panic(&self) -> &Self {
+        assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
+        self
+    }
+}
+
+/// The repository root, which holds the bundled example campaign.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
