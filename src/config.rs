@@ -155,9 +155,8 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         .recipients
         .clone()
         .unwrap_or_else(|| PathBuf::from("recipients.toml"));
-    let rec_path = if rec_rel.is_absolute() {
-        rec_rel.clone()
-    } else if common.recipients.is_some() {
+    // A --recipients path is taken as typed (relative to the working directory).
+    let rec_path = if common.recipients.is_some() {
         rec_rel.clone()
     } else {
         root.join(&rec_rel)

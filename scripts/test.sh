@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of `appeal`, first installing what the tests need on a fresh Debian
+# machine: poppler-utils and qpdf (to read PDFs back) and a Python venv with aiosmtpd
+# (a real SMTP server on 127.0.0.1). Safe to re-run: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+missing=()
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "test.sh: installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+pyenv=target/pyenv
+if ! "$pyenv/bin/python" -c 'import aiosmtpd, cryptography' >/dev/null 2>&1; then
+    echo "test.sh: creating $pyenv with aiosmtpd" >&2
+    python3 -m venv "$pyenv"
+    "$pyenv/bin/pip" install -q --disable-pip-version-check aiosmtpd cryptography
+fi
+export APPEAL_TEST_PYTHON="$PWD/$pyenv/bin/python"
+
+cargo test --locked "$@"
