@@ -2,13 +2,13 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 use crate::config::{self, Config};
 use crate::diag::Problems;
 use crate::exit::Exit;
-use crate::letter::{self, Letter};
+use crate::letter::Letter;
 use crate::plan;
 
 /// Runs one command. `Err` is reserved for failures of the tool's surroundings
@@ -58,21 +58,14 @@ fn print_problems(problems: &Problems, quiet: bool) {
 }
 
 /// Renders every selected letter, collecting problems instead of stopping at the first.
+/// Holds every letter in memory: for small runs; batches go through `batch::for_each_chunk`.
 pub fn render_all(config: &Config, problems: &mut Problems) -> Vec<Letter> {
-    let today = config.now.date();
-    let mut letters = Vec::with_capacity(config.recipients.len());
-    for r in &config.recipients {
-        let lang = config.language_for(r);
-        match letter::build(&config.campaign, r, &config.sender, &lang, today) {
-            Ok(l) => letters.push(l),
-            Err(d) => {
-                // The same template error would repeat for every recipient: report it once.
-                if !problems.items.contains(&d) {
-                    problems.push(d);
-                }
-            }
-        }
-    }
+    let mut letters = Vec::new();
+    // The sink never fails, so neither does the run.
+    let _ = crate::batch::for_each_chunk(config, problems, |chunk| {
+        letters.extend(chunk);
+        Ok(())
+    });
     letters
 }
 
@@ -86,8 +79,23 @@ fn check(cli: &Cli) -> Result<Exit> {
         }
     };
     let mut problems = config.warnings.clone();
-    let letters = render_all(&config, &mut problems);
-    crate::lint::lint(&config, &letters, &mut problems);
+    let mut count = 0usize;
+    let mut similarity = crate::lint::Similarity::default();
+    let mut letter_lint = Problems::default();
+    crate::batch::for_each_chunk(&config, &mut problems, |chunk| {
+        count += chunk.len();
+        for l in &chunk {
+            similarity.add(l);
+            crate::lint::lint_letter(&config, l, &mut letter_lint);
+        }
+        Ok(())
+    })?;
+    let mut collector = crate::batch::Collector::new(&mut problems);
+    for d in letter_lint.items {
+        collector.push(d);
+    }
+    crate::lint::lint_campaign(&config, &mut problems);
+    similarity.finish(&config, &mut problems);
     print_problems(&problems, config.quiet);
     if problems.has_errors() {
         summary(&problems);
@@ -97,9 +105,8 @@ fn check(cli: &Cli) -> Result<Exit> {
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
-            "ok: {} letter{} render cleanly ({} warning{})",
-            letters.len(),
-            plural(letters.len()),
+            "ok: {count} letter{} render cleanly ({} warning{})",
+            plural(count),
             problems.warnings(),
             plural(problems.warnings())
         )?;
@@ -154,77 +161,94 @@ fn list(config: &Config, json: bool) -> Result<Exit> {
 fn preview(config: &Config, json: bool) -> Result<Exit> {
     let plan = plan::plan(config);
     let mut problems = Problems::default();
-    let letters = render_all(config, &mut problems);
+    let mut out = std::io::stdout().lock();
+    let batch = config.signatories.is_some();
+    if !json {
+        let rows: Vec<Vec<String>> = plan
+            .iter()
+            .map(|d| {
+                let subject = config
+                    .campaign
+                    .subject
+                    .get(&d.language)
+                    .cloned()
+                    .unwrap_or_default();
+                vec![
+                    d.id.clone(),
+                    d.channel.as_str().into(),
+                    d.destination.clone(),
+                    d.language.clone(),
+                    subject,
+                ]
+            })
+            .collect();
+        let email = plan
+            .iter()
+            .filter(|d| d.channel == crate::recipients::Channel::Email)
+            .count();
+        let each = if batch { " for each signatory" } else { "" };
+        writeln!(
+            out,
+            "Plan for campaign `{}`: {} letter{}{each} ({} by email, {} on paper). Nothing is sent by preview.\n",
+            config.campaign.name,
+            plan.len(),
+            plural(plan.len()),
+            email,
+            plan.len() - email
+        )?;
+        out.write_all(
+            plan::table(
+                &["RECIPIENT", "CHANNEL", "DESTINATION", "LANG", "SUBJECT"],
+                &rows,
+            )
+            .as_bytes(),
+        )?;
+    }
+    let mut n = 0usize;
+    crate::batch::for_each_chunk(config, &mut problems, |chunk| {
+        for l in &chunk {
+            n += 1;
+            let Some(d) = plan.iter().find(|d| d.id == l.key.recipient) else {
+                continue;
+            };
+            if json {
+                let v = serde_json::json!({
+                    "id": d.id,
+                    "signatory": l.key.signatory,
+                    "channel": d.channel,
+                    "destination": d.destination,
+                    "language": d.language,
+                    "subject": l.subject,
+                    "text": l.to_text(72, true),
+                });
+                serde_json::to_writer(&mut out, &v)?;
+                writeln!(out)?;
+            } else {
+                let who = match &l.key.signatory {
+                    Some(s) => format!("{s} → {}", d.id),
+                    None => d.id.clone(),
+                };
+                let of = if batch {
+                    String::new()
+                } else {
+                    format!("/{}", plan.len())
+                };
+                writeln!(
+                    out,
+                    "\n──── letter {n}{of}: {who} ({}, {}) ────\n",
+                    d.channel.as_str(),
+                    d.language
+                )?;
+                out.write_all(l.to_text(72, true).as_bytes())?;
+            }
+        }
+        out.flush()?;
+        Ok(())
+    })?;
     if problems.has_errors() {
         print_problems(&problems, false);
         summary(&problems);
         return Ok(Exit::Invalid);
     }
-    let mut out = std::io::stdout().lock();
-    if json {
-        for (d, l) in plan.iter().zip(&letters) {
-            let v = serde_json::json!({
-                "id": d.id,
-                "signatory": l.key.signatory,
-                "channel": d.channel,
-                "destination": d.destination,
-                "language": d.language,
-                "subject": l.subject,
-                "text": l.to_text(72, true),
-            });
-            serde_json::to_writer(&mut out, &v)?;
-            writeln!(out)?;
-        }
-        return Ok(Exit::Success);
-    }
-    let rows: Vec<Vec<String>> = plan
-        .iter()
-        .zip(&letters)
-        .map(|(d, l)| {
-            vec![
-                d.id.clone(),
-                d.channel.as_str().into(),
-                d.destination.clone(),
-                d.language.clone(),
-                l.subject.clone(),
-            ]
-        })
-        .collect();
-    let (email, other) = plan.iter().fold((0, 0), |(e, o), d| {
-        if d.channel == crate::recipients::Channel::Email {
-            (e + 1, o)
-        } else {
-            (e, o + 1)
-        }
-    });
-    writeln!(
-        out,
-        "Plan for campaign `{}`: {} letter{} ({} by email, {} on paper). Nothing is sent by preview.\n",
-        config.campaign.name,
-        plan.len(),
-        plural(plan.len()),
-        email,
-        other
-    )?;
-    out.write_all(
-        plan::table(
-            &["RECIPIENT", "CHANNEL", "DESTINATION", "LANG", "SUBJECT"],
-            &rows,
-        )
-        .as_bytes(),
-    )?;
-    for (i, (d, l)) in plan.iter().zip(&letters).enumerate() {
-        writeln!(
-            out,
-            "\n──── letter {}/{}: {} ({}, {}) ────\n",
-            i + 1,
-            plan.len(),
-            d.id,
-            d.channel.as_str(),
-            d.language
-        )?;
-        out.write_all(l.to_text(72, true).as_bytes())?;
-    }
-    out.flush().context("cannot write to standard output")?;
     Ok(Exit::Success)
 }

@@ -294,6 +294,7 @@ impl Campaign {
         registry.set_prevent_indent(true);
         let keys: Arc<Vec<String>> = Arc::new(sources.iter().map(|s| s.key.clone()).collect());
         registry.register_helper("cite", Box::new(CiteHelper { keys }));
+        registry.register_helper("variant", Box::new(VariantHelper));
         let mut templates = BTreeMap::new();
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
@@ -427,6 +428,63 @@ fn render_diagnostic(template: &Path, e: &RenderError) -> Diagnostic {
     Diagnostic::error(template, position, reason)
 }
 
+/// `{{variant "phrasing one" "phrasing two" ...}}`: one of several phrasings, chosen by a
+/// hash of (signatory, recipient, the phrasings), so the same letter always gets the same
+/// phrasing and different signatories get an even spread.
+struct VariantHelper;
+
+/// Which of `n` variants the letter from `signer` to `recipient` gets.
+pub fn variant_index(signer: &str, recipient: &str, options: &[&str]) -> usize {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [signer, recipient].iter().chain(options) {
+        h.update(part.as_bytes());
+        h.update([0x1f]);
+    }
+    let digest = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_le_bytes(first) % options.len().max(1) as u64) as usize
+}
+
+impl handlebars::HelperDef for VariantHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let mut options = Vec::new();
+        for p in h.params() {
+            match p.value().as_str() {
+                Some(s) => options.push(s),
+                None => {
+                    return Err(RenderErrorReason::Other(
+                        "variant takes quoted phrasings, like {{variant \"I ask you\" \"I urge you\"}}".into(),
+                    )
+                    .into());
+                }
+            }
+        }
+        if options.len() < 2 {
+            return Err(RenderErrorReason::Other(
+                "variant needs at least two phrasings to choose from".into(),
+            )
+            .into());
+        }
+        let data = ctx.data();
+        let signer = data["sender"]["id"]
+            .as_str()
+            .or_else(|| data["sender"]["name"].as_str())
+            .unwrap_or_default();
+        let recipient = data["recipient"]["id"].as_str().unwrap_or_default();
+        out.write(options[variant_index(signer, recipient, &options)])?;
+        Ok(())
+    }
+}
+
 /// The prefix that marks a footnote as a campaign source.
 pub const SOURCE_NOTE_PREFIX: &str = "src-";
 
@@ -470,5 +528,26 @@ impl Campaign {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_are_stable_and_evenly_spread() {
+        let options = ["one", "two", "three"];
+        assert_eq!(
+            variant_index("anna", "president", &options),
+            variant_index("anna", "president", &options)
+        );
+        let mut counts = [0usize; 3];
+        for i in 0..3000 {
+            counts[variant_index(&format!("signatory-{i}"), "president", &options)] += 1;
+        }
+        for c in counts {
+            assert!((900..=1100).contains(&c), "uneven spread: {counts:?}");
+        }
     }
 }

@@ -100,6 +100,15 @@ pub struct Common {
     #[arg(long, value_name = "CITY", global = true)]
     pub from_city: Option<String>,
 
+    /// Sender's personal note (a sentence or two the template may include).
+    #[arg(long, value_name = "TEXT", global = true)]
+    pub from_note: Option<String>,
+
+    /// One letter per signatory and recipient: a CSV with a header row naming
+    /// id, name and optionally email, city, address, note; other columns become sender.<column>.
+    #[arg(long, value_name = "CSV", global = true)]
+    pub signatories: Option<PathBuf>,
+
     /// Paper size for PDF letters.
     #[arg(long, value_enum, global = true)]
     pub paper: Option<Paper>,

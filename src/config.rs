@@ -19,6 +19,8 @@ pub struct Config {
     /// The recipients selected by --only / --tag, in file order.
     pub recipients: Vec<Recipient>,
     pub sender: Sender,
+    /// `--signatories CSV`: the file to read and how to name it in messages.
+    pub signatories: Option<std::path::PathBuf>,
     pub lang_override: Option<String>,
     pub paper: Paper,
     pub out_dir: PathBuf,
@@ -224,7 +226,18 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         sender::load_file(path, &mut sender, &mut problems);
     }
     apply_flags(common, &mut sender, &mut problems);
-    if sender.name.trim().is_empty() {
+    if let Some(path) = &common.signatories {
+        // Open it now so a missing file or a broken header stops every command early.
+        if let Err(d) = crate::signatories::SignatoryReader::open(path, path, false) {
+            problems.push(d);
+        }
+    } else if let Some(c) = &campaign
+        && c.require_note
+        && sender.note.as_deref().is_none_or(|n| n.trim().is_empty())
+    {
+        problems.error(&c.file, None, "the campaign requires a personal note (require_note = true): set [sender] note in appeal.toml or pass --from-note TEXT");
+    }
+    if common.signatories.is_none() && sender.name.trim().is_empty() {
         problems.error(&shown(&root, Path::new("appeal.toml")), None, "no sender name: set [sender] name in appeal.toml, or pass --sender FILE or --from-name NAME");
     }
 
@@ -297,6 +310,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         campaign,
         recipients: selected,
         sender,
+        signatories: common.signatories.clone(),
         lang_override: common.lang.clone(),
         paper,
         out_dir,
@@ -328,6 +342,12 @@ fn apply_flags(common: &Common, sender: &mut Sender, problems: &mut Problems) {
             .iter()
             .map(|l| clean(l, "--from-address"))
             .collect();
+    }
+    if let Some(n) = &common.from_note {
+        if let Some(why) = crate::diag::unsafe_char(&n.replace('\n', " ")) {
+            problems.error(flag, None, format!("--from-note {why}"));
+        }
+        sender.note = Some(n.clone());
     }
     if let Some(e) = &common.from_email {
         if let Some(why) = recipients::email_problem(e) {

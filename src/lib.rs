@@ -5,6 +5,7 @@
 //! [`app`] runs the commands.
 
 pub mod app;
+pub mod batch;
 pub mod campaign;
 pub mod cli;
 pub mod config;
@@ -17,3 +18,4 @@ pub mod plan;
 pub mod recipients;
 pub mod sender;
 pub mod settings;
+pub mod signatories;

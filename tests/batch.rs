@@ -1,0 +1,237 @@
+//! Batches: `--signatories CSV`, its errors, the `variant` helper, required notes and the
+//! form-letter warning (issue 6).
+
+mod common;
+
+use common::TestCampaign;
+
+const GOOD: &str = "id,name,email,city,address,note,country\nanna,Anna Nowak,anna@example.org,Kraków,ul. Długa 1|30-001 Kraków,I visited Astana in 2012.,Poland\nben,Ben Okoro,,Leeds,,,UK\n";
+
+fn batch_campaign(csv: &str) -> TestCampaign {
+    let c = TestCampaign::new();
+    c.write("signatories.csv", csv);
+    c
+}
+
+fn expect_check_error(c: &TestCampaign, needle: &str) {
+    let before = c.snapshot();
+    let run = c.run(&["check", "--signatories", "signatories.csv"]);
+    run.expect_code(2).no_panic().expect_stderr(needle);
+    assert_eq!(before, c.snapshot(), "check wrote a file");
+}
+
+#[test]
+fn one_letter_per_signatory_and_recipient() {
+    let c = batch_campaign(GOOD);
+    c.write(
+        "letters/test/letter.md.hbs",
+        "From {{sender.name}} in {{sender.city}}, {{sender.country}}.\n\n{{sender.note}}\n",
+    );
+    let run = c.run(&["preview", "--signatories", "signatories.csv", "--json"]);
+    run.expect_code(0);
+    let letters: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(letters.len(), 6, "2 signatories × 3 recipients");
+    assert_eq!(letters[0]["signatory"], "anna");
+    assert_eq!(letters[0]["id"], "president");
+    assert_eq!(letters[3]["signatory"], "ben");
+    let text = letters[0]["text"].as_str().expect("text");
+    assert!(
+        text.contains("From Anna Nowak in Kraków, Poland."),
+        "{text}"
+    );
+    assert!(text.contains("I visited Astana in 2012."));
+    assert!(
+        text.contains("ul. Długa 1\n30-001 Kraków"),
+        "address lines split on |: {text}"
+    );
+    c.run(&["check", "--signatories", "signatories.csv"])
+        .expect_code(0)
+        .expect_stdout("ok: 6 letters");
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let c = batch_campaign(&format!("\u{FEFF}{GOOD}"));
+    c.run(&["check", "--signatories", "signatories.csv"])
+        .expect_code(0)
+        .expect_stdout("ok: 6 letters");
+}
+
+#[test]
+fn bad_encoding_names_row_and_column() {
+    let c = TestCampaign::new();
+    let mut bytes = b"id,name,email\nanna,Anna,anna@example.org\nzofia,Zofia \xA3ukasz,\n".to_vec();
+    bytes.extend_from_slice(b"");
+    std::fs::write(c.path().join("signatories.csv"), bytes).expect("write");
+    expect_check_error(
+        &c,
+        "signatories.csv:3:2: error: column `name` is not valid UTF-8",
+    );
+}
+
+#[test]
+fn missing_header_row_is_explained() {
+    let c = batch_campaign("anna,Anna Nowak,anna@example.org\n");
+    expect_check_error(
+        &c,
+        "signatories.csv:1:1: error: missing column `id` in the header row (the first row looks like data: add a header row)",
+    );
+}
+
+#[test]
+fn missing_id_is_an_error() {
+    let c = batch_campaign("id,name\nanna,Anna\n,Nameless\n");
+    expect_check_error(&c, "signatories.csv:3:1: error: the signatory has no id");
+}
+
+#[test]
+fn duplicate_id_is_an_error() {
+    let c = batch_campaign("id,name\nanna,Anna\nben,Ben\nanna,Anna Again\n");
+    expect_check_error(
+        &c,
+        "signatories.csv:4:1: error: duplicate signatory id `anna`",
+    );
+}
+
+#[test]
+fn ragged_row_is_an_error() {
+    let c = batch_campaign("id,name,email\nanna,Anna,anna@example.org\nben,Ben\n");
+    expect_check_error(
+        &c,
+        "signatories.csv:3:1: error: this row has 2 fields but the header has 3",
+    );
+}
+
+#[test]
+fn invalid_email_is_an_error() {
+    let c = batch_campaign("id,name,email\nanna,Anna,anna(at)example.org\n");
+    expect_check_error(
+        &c,
+        "signatories.csv:2:3: error: signatory `anna`: email `anna(at)example.org` is not a valid email address",
+    );
+}
+
+#[test]
+fn line_break_in_a_name_is_an_error() {
+    let c = batch_campaign("id,name\nanna,\"Anna\r\nBcc: x@example.org\"\n");
+    expect_check_error(
+        &c,
+        "signatory `anna`: name contains a carriage return (U+000D)",
+    );
+}
+
+#[test]
+fn check_reports_every_bad_row() {
+    let c = batch_campaign(
+        "id,name,email\nanna,Anna,bad-address\nAnna,Upper,\nben,Ben\nzofia,Zofia,zofia@example.org\n",
+    );
+    let run = c.run(&["check", "--signatories", "signatories.csv"]);
+    run.expect_code(2)
+        .expect_stderr("signatories.csv:2:3:")
+        .expect_stderr("signatories.csv:3:1:")
+        .expect_stderr("signatories.csv:4:1:")
+        .expect_stderr("3 errors");
+}
+
+#[test]
+fn missing_signatories_file_is_an_error() {
+    let c = TestCampaign::new();
+    c.run(&["preview", "--signatories", "nope.csv"])
+        .expect_code(2)
+        .expect_stderr("nope.csv: error: cannot read the signatories file");
+}
+
+#[test]
+fn required_note_is_enforced_per_signatory() {
+    let c = batch_campaign("id,name,note\nanna,Anna,I care about this.\nben,Ben,\n");
+    c.edit(
+        "letters/test/campaign.toml",
+        "reference = \"T-1\"",
+        "reference = \"T-1\"\nrequire_note = true",
+    );
+    expect_check_error(
+        &c,
+        "signatories.csv:3:3: error: signatory `ben`: the campaign requires a personal note",
+    );
+    // A single sender without a note is stopped too.
+    let run = c.run(&["check"]);
+    run.expect_code(2).expect_stderr("requires a personal note");
+    c.run(&["check", "--from-note", "I write as a lawyer."])
+        .expect_code(0);
+}
+
+#[test]
+fn variant_is_stable_and_spread() {
+    let mut csv = String::from("id,name\n");
+    for i in 0..40 {
+        csv.push_str(&format!("s{i},Signatory {i}\n"));
+    }
+    let c = batch_campaign(&csv);
+    c.write(
+        "letters/test/letter.md.hbs",
+        "{{variant \"ALPHA\" \"BRAVO\" \"CHARLIE\"}} text.\n",
+    );
+    let first = c.run(&[
+        "preview",
+        "--signatories",
+        "signatories.csv",
+        "--only",
+        "president",
+        "--json",
+    ]);
+    first.expect_code(0);
+    let second = c.run(&[
+        "preview",
+        "--signatories",
+        "signatories.csv",
+        "--only",
+        "president",
+        "--json",
+    ]);
+    assert_eq!(
+        first.stdout, second.stdout,
+        "variants must be stable across runs"
+    );
+    for word in ["ALPHA", "BRAVO", "CHARLIE"] {
+        let n = first.stdout.matches(word).count();
+        assert!((5..=25).contains(&n), "{word} chosen {n} times of 40");
+    }
+}
+
+#[test]
+fn variant_needs_two_phrasings() {
+    let c = TestCampaign::new();
+    c.write(
+        "letters/test/letter.md.hbs",
+        "Line.\n{{variant \"only\"}}\n",
+    );
+    c.run(&["check"]).expect_code(2).expect_stderr(
+        "letters/test/letter.md.hbs:2:1: error: variant needs at least two phrasings",
+    );
+}
+
+#[test]
+fn form_letters_are_flagged() {
+    let c = batch_campaign("id,name,note\nanna,Anna,\nben,Ben,\ncleo,Cleo,\n");
+    let run = c.run(&["check", "--signatories", "signatories.csv"]);
+    run.expect_code(0).expect_stderr("warning: letters to `president` are near-identical across signatories (mean 3-word-shingle Jaccard similarity 1.00 over 3 letters");
+    // Personal notes that make up most of the letter clear the warning.
+    let c = batch_campaign(
+        "id,name,note\nanna,Anna,My grandmother was born in Karaganda and I have followed the trials of journalists there for years.\nben,Ben,As a union organiser in Leeds I know what unpaid wages do to a family and to a town.\ncleo,Cleo,I teach media law and I use the Duambekov case to show students why defamation belongs in civil courts.\n",
+    );
+    c.write(
+        "letters/test/letter.md.hbs",
+        "{{sender.note}}\n\nPlease review the case.\n",
+    );
+    c.write(
+        "letters/test/letter.ru.md.hbs",
+        "{{sender.note}}\n\nПрошу пересмотреть дело.\n",
+    );
+    let run = c.run(&["check", "--signatories", "signatories.csv"]);
+    run.expect_code(0);
+    assert!(!run.stderr.contains("near-identical"), "{}", run.stderr);
+}
