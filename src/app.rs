@@ -16,6 +16,23 @@ use crate::plan;
 /// after its problems are printed.
 pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
+        Command::Init { ref dir } => {
+            let dir = dir
+                .clone()
+                .or_else(|| cli.common.directory.clone())
+                .unwrap_or_else(|| ".".into());
+            crate::init::init(&dir, cli.common.quiet)?;
+            Ok(Exit::Success)
+        }
+        Command::Completions { shell } => {
+            completions(shell);
+            Ok(Exit::Success)
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            man.render(&mut std::io::stdout().lock())?;
+            Ok(Exit::Success)
+        }
         Command::Check => check(&cli),
         Command::List { json } => with_config(&cli, |c| list(c, json)),
         Command::Preview {
@@ -31,6 +48,19 @@ pub fn run(cli: Cli) -> Result<Exit> {
             with_config(&cli, |c| preview(c, json))
         }
     }
+}
+
+fn completions(shell: crate::cli::Shell) {
+    use clap_complete::Shell as S;
+    let shell = match shell {
+        crate::cli::Shell::Bash => S::Bash,
+        crate::cli::Shell::Zsh => S::Zsh,
+        crate::cli::Shell::Fish => S::Fish,
+        crate::cli::Shell::Elvish => S::Elvish,
+        crate::cli::Shell::Powershell => S::PowerShell,
+    };
+    let mut command = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, "appeal", &mut std::io::stdout().lock());
 }
 
 /// Loads the configuration, printing every problem if it cannot.

@@ -25,6 +25,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a new campaign directory from the bundled example.
+    ///
+    /// Writes recipients.toml, appeal.toml (sender defaults, SMTP commented out, no secrets)
+    /// and letters/duambekov/; refuses to overwrite any existing file.
+    ///
+    /// Example: appeal init my-campaign && cd my-campaign && appeal preview
+    Init {
+        /// Directory to create or fill (default: the current directory).
+        dir: Option<PathBuf>,
+    },
+
     /// Validate recipients, campaign, templates and sender; render every letter in memory.
     ///
     /// Reports every problem at once, each with file, line and column; exits 2 if any.
@@ -52,10 +63,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+
+    /// Print a shell completion script.
+    ///
+    /// Example: appeal completions bash > ~/.local/share/bash-completion/completions/appeal
+    Completions {
+        /// The shell to write completions for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+
+    /// Print the manual page (roff).
+    ///
+    /// Example: appeal man > appeal.1 && man ./appeal.1
+    Man,
 }
 
 #[derive(Debug, Args)]
 pub struct Common {
+    /// Send every selected letter by this channel instead of each recipient's own.
+    #[arg(long, value_enum, global = true)]
+    pub via: Option<Via>,
+
     /// Campaign directory (default: the current directory).
     #[arg(short = 'C', long = "directory", value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
@@ -124,6 +153,24 @@ pub struct Common {
     /// Print only errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+/// A channel forced with --via.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Via {
+    Email,
+    Post,
+    Fax,
+}
+
+/// Shells `appeal completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

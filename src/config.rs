@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::campaign::Campaign;
 use crate::cli::{Common, Paper};
 use crate::diag::{Problems, did_you_mean};
-use crate::recipients::{self, Recipient};
+use crate::recipients::{self, Channel, Recipient};
 use crate::sender::{self, Sender};
 use crate::settings::{self, Settings};
 
@@ -22,6 +22,8 @@ pub struct Config {
     /// `--signatories CSV`: the file to read and how to name it in messages.
     pub signatories: Option<std::path::PathBuf>,
     pub lang_override: Option<String>,
+    /// `--via`: one channel for every letter of the run.
+    pub via: Option<Channel>,
     pub paper: Paper,
     pub out_dir: PathBuf,
     pub settings: Settings,
@@ -241,6 +243,33 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         problems.error(&shown(&root, Path::new("appeal.toml")), None, "no sender name: set [sender] name in appeal.toml, or pass --sender FILE or --from-name NAME");
     }
 
+    // A channel forced with --via needs that contact for every selected recipient.
+    let via = common.via.map(|v| match v {
+        crate::cli::Via::Email => Channel::Email,
+        crate::cli::Via::Post => Channel::Post,
+        crate::cli::Via::Fax => Channel::Fax,
+    });
+    if let Some(channel) = via {
+        for r in &selected {
+            let missing = match channel {
+                Channel::Email => r.email.is_none().then_some("no email address"),
+                Channel::Fax => r.fax.is_none().then_some("no fax number"),
+                Channel::Post => r.base.address.is_empty().then_some("no postal address"),
+            };
+            if let Some(what) = missing {
+                problems.error(
+                    &rec_shown,
+                    Some(r.id_position),
+                    format!(
+                        "--via {}: recipient `{}` has {what}",
+                        channel.as_str(),
+                        r.id
+                    ),
+                );
+            }
+        }
+    }
+
     // Language override.
     if let Some(lang) = &common.lang
         && let Some(c) = &campaign
@@ -312,6 +341,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         sender,
         signatories: common.signatories.clone(),
         lang_override: common.lang.clone(),
+        via,
         paper,
         out_dir,
         settings,

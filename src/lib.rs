@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod exit;
+pub mod init;
 pub mod letter;
 pub mod lint;
 pub mod locale;

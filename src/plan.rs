@@ -42,7 +42,7 @@ pub fn plan(config: &Config) -> Vec<Delivery> {
         .iter()
         .map(|r| {
             let language = config.language_for(r);
-            let channel = channel_for(r, gateway);
+            let channel = config.via.unwrap_or_else(|| channel_for(r, gateway));
             Delivery {
                 id: r.id.clone(),
                 name: r.base.name.clone(),
