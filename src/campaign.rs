@@ -348,7 +348,8 @@ impl Campaign {
             }
             templates.insert(lang, shown_path);
         }
-        if !templates.contains_key(&language) {
+        let default_file = dir.join(template_file_name(&language, &language));
+        if !templates.contains_key(&language) && !default_file.exists() {
             problems.error(
                 shown,
                 None,
