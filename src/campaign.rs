@@ -336,6 +336,10 @@ impl Campaign {
                     continue;
                 }
             };
+            if let Some((line, column, why)) = forbidden_syntax(&text) {
+                problems.error(&shown_path, Some((line, column)), why);
+                continue;
+            }
             let template_name = shown_path.display().to_string();
             if let Err(e) = registry.register_template_string(&template_name, &text) {
                 let reason = e.reason().to_string();
@@ -416,6 +420,36 @@ impl Campaign {
             .render(&name, data)
             .map_err(|e| render_diagnostic(template, &e))
     }
+}
+
+/// Partials and decorators let a template pull in other templates, and two templates that
+/// include each other recurse until the stack overflows. A letter needs neither, so both
+/// are refused with their position.
+fn forbidden_syntax(text: &str) -> Option<(usize, usize, String)> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("{{") {
+        let start = from + i;
+        let rest =
+            text[start + 2..].trim_start_matches(['{', '~', '#', '^', ' ', '\t', '\n', '\r']);
+        let what = if rest.starts_with('>') {
+            Some("partials (`{{> name}}`) are not supported: a letter is one template per language")
+        } else if rest.starts_with('*') {
+            Some("decorators and inline partials (`{{#*inline}}`) are not supported")
+        } else {
+            None
+        };
+        if let Some(why) = what {
+            let before = &text[..start];
+            let line = before.matches('\n').count() + 1;
+            let column = before[before.rfind('\n').map_or(0, |n| n + 1)..]
+                .chars()
+                .count()
+                + 1;
+            return Some((line, column, why.to_string()));
+        }
+        from = start + 2;
+    }
+    None
 }
 
 fn render_diagnostic(template: &Path, e: &RenderError) -> Diagnostic {
@@ -535,6 +569,17 @@ impl Campaign {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partials_and_decorators_are_refused() {
+        assert_eq!(forbidden_syntax("Hello {{name}}"), None);
+        assert_eq!(
+            forbidden_syntax("a\nb {{> other}}").map(|(l, c, _)| (l, c)),
+            Some((2, 3))
+        );
+        assert!(forbidden_syntax("{{~#> layout}}x{{/layout}}").is_some());
+        assert!(forbidden_syntax("{{#*inline \"a\"}}{{/inline}}").is_some());
+    }
 
     #[test]
     fn variants_are_stable_and_evenly_spread() {
