@@ -130,10 +130,6 @@ impl Campaign {
     /// directory is named in messages (relative to the campaign root).
     pub fn load(dir: &Path, shown: &Path) -> Result<(Campaign, Problems), Problems> {
         let mut problems = Problems::default();
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         let file = shown.join("campaign.toml");
         let text = match std::fs::read_to_string(dir.join("campaign.toml")) {
             Ok(t) => t,
@@ -142,6 +138,44 @@ impl Campaign {
                 return Err(problems);
             }
         };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                problems.error(shown, None, format!("cannot list the campaign directory: {e}"));
+                return Err(problems);
+            }
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("letter.") && n.ends_with(".md.hbs"))
+            .collect();
+        names.sort();
+        let templates = names
+            .into_iter()
+            .map(|n| {
+                let text = std::fs::read_to_string(dir.join(&n)).map_err(|e| e.to_string());
+                (n, text)
+            })
+            .collect();
+        Self::from_parts(dir, shown, text, templates)
+    }
+
+    /// Builds a campaign from the text of `campaign.toml` and each template file
+    /// (`letter*.md.hbs` name and its text, or why it could not be read). `dir` is only used
+    /// to resolve attachments.
+    pub fn from_parts(
+        dir: &Path,
+        shown: &Path,
+        text: String,
+        template_files: Vec<(String, Result<String, String>)>,
+    ) -> Result<(Campaign, Problems), Problems> {
+        let mut problems = Problems::default();
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let file = shown.join("campaign.toml");
         let source = Source {
             path: file.clone(),
             text,
@@ -296,24 +330,7 @@ impl Campaign {
         registry.register_helper("cite", Box::new(CiteHelper { keys }));
         registry.register_helper("variant", Box::new(VariantHelper));
         let mut templates = BTreeMap::new();
-        let entries = match std::fs::read_dir(dir) {
-            Ok(e) => e,
-            Err(e) => {
-                problems.error(
-                    shown,
-                    None,
-                    format!("cannot list the campaign directory: {e}"),
-                );
-                return Err(problems);
-            }
-        };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("letter.") && n.ends_with(".md.hbs"))
-            .collect();
-        names.sort();
-        for file_name in names {
+        for (file_name, text) in template_files {
             let middle = file_name
                 .strip_prefix("letter.")
                 .and_then(|rest| rest.strip_suffix("md.hbs"))
@@ -329,7 +346,7 @@ impl Campaign {
                 problems.error(&shown_path, None, format!("template for unsupported or duplicate language `{}` (supported: {}; the default language's template is letter.md.hbs)", lang.escape_debug(), locale::LANGUAGES.join(", ")));
                 continue;
             }
-            let text = match std::fs::read_to_string(dir.join(&file_name)) {
+            let text = match text {
                 Ok(t) => t,
                 Err(e) => {
                     problems.error(&shown_path, None, format!("cannot read the template: {e}"));

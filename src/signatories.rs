@@ -27,7 +27,7 @@ pub struct SignatoryReader {
 }
 
 /// Skips a UTF-8 byte order mark at the start, which spreadsheets like to write.
-fn skip_bom(mut reader: BufReader<File>) -> std::io::Result<BufReader<File>> {
+fn skip_bom<R: Read>(mut reader: BufReader<R>) -> std::io::Result<BufReader<R>> {
     let buf = reader.fill_buf()?;
     if buf.starts_with(b"\xEF\xBB\xBF") {
         reader.consume(3);
@@ -49,13 +49,17 @@ impl SignatoryReader {
                 format!("cannot read the signatories file: {e}"),
             )
         })?;
-        let buffered = skip_bom(BufReader::new(file)).map_err(|e| {
-            Diagnostic::error(
-                shown,
-                None,
-                format!("cannot read the signatories file: {e}"),
-            )
-        })?;
+        Self::from_reader(Box::new(file), shown, require_note)
+    }
+
+    /// Reads signatories from any byte stream; `shown` names it in messages.
+    pub fn from_reader(
+        input: Box<dyn Read + Send>,
+        shown: &Path,
+        require_note: bool,
+    ) -> Result<SignatoryReader, Diagnostic> {
+        let buffered = skip_bom(BufReader::new(input))
+            .map_err(|e| Diagnostic::error(shown, None, format!("cannot read the signatories file: {e}")))?;
         let boxed: Box<dyn Read + Send> = Box::new(buffered);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
