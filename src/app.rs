@@ -47,6 +47,24 @@ pub fn run(cli: Cli) -> Result<Exit> {
             cli.common.only = common_only;
             with_config(&cli, |c| preview(c, json))
         }
+        Command::Send {
+            yes,
+            dry_run,
+            ref smtp,
+            ref smtp_ca,
+            ref rate,
+        } => {
+            let opts = crate::send::SendOptions {
+                yes,
+                dry_run,
+                smtp: crate::smtp::SmtpFlags {
+                    url: smtp.clone(),
+                    ca: smtp_ca.clone(),
+                    rate: rate.clone(),
+                },
+            };
+            with_config(&cli, |c| crate::send::command(c, &opts))
+        }
     }
 }
 

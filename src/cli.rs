@@ -77,6 +77,33 @@ pub enum Command {
     ///
     /// Example: appeal man > appeal.1 && man ./appeal.1
     Man,
+
+    /// Deliver: email where the channel is email (the PDF attached), a PDF file for post and fax.
+    ///
+    /// Shows the plan and asks before sending on a terminal; needs --yes otherwise. A copy of
+    /// every message sent is kept under <out>/sent/. --dry-run writes the messages as .eml files
+    /// under <out>/dry-run/ and opens no connection. The SMTP password comes from
+    /// APPEAL_SMTP_PASSWORD or [smtp] password_command, never from a file or flag.
+    ///
+    /// Example: appeal send --smtp smtps://me%40example.org@mail.example.org --rate 30/min
+    Send {
+        /// Send without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Write each message as .eml under <out>/dry-run/ and the PDFs; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// SMTP server: smtps://user@host[:465], smtp://user@host[:587] (STARTTLS required),
+        /// or smtp://127.0.0.1:PORT?tls=none for a server on this machine. Overrides [smtp] url.
+        #[arg(long, value_name = "URL")]
+        smtp: Option<String>,
+        /// Trust this CA certificate (PEM) too; certificates are always verified.
+        #[arg(long, value_name = "FILE")]
+        smtp_ca: Option<PathBuf>,
+        /// At most this many messages, e.g. 30/min (none by default to loopback; 30/min otherwise).
+        #[arg(long, value_name = "N/min")]
+        rate: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

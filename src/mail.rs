@@ -1,0 +1,323 @@
+//! Letter → email message: plain text and HTML alternatives of the same letter, its PDF and the
+//! campaign's attachments, with headers checked before lettre ever sees them.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, anyhow, bail};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, MultiPartKind, SinglePart};
+use lettre::{Address, Message};
+use sha2::{Digest, Sha256};
+
+use crate::diag::unsafe_char;
+use crate::letter::Letter;
+
+/// One file sent with every email of a campaign.
+#[derive(Debug, Clone)]
+pub struct FileAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl FileAttachment {
+    /// Reads a campaign attachment; its name in the message is the file name.
+    pub fn load(path: &Path) -> Result<FileAttachment> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| anyhow!("attachment `{}` has no file name", path.display()))?;
+        if let Some(why) = unsafe_char(&name) {
+            bail!("attachment name `{}` {why}", name.escape_debug());
+        }
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read attachment {}", path.display()))?;
+        Ok(FileAttachment {
+            content_type: content_type_for(&name).to_string(),
+            name,
+            bytes,
+        })
+    }
+}
+
+fn content_type_for(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "txt" => "text/plain; charset=utf-8",
+        "html" | "htm" => "text/html; charset=utf-8",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _ => "application/octet-stream",
+    }
+}
+
+/// What is the same for every message of a run.
+#[derive(Debug, Clone)]
+pub struct MailContext {
+    /// `[smtp] from`: the account that sends for everyone; the supporter becomes Reply-To.
+    pub account: Option<String>,
+    /// The Date header.
+    pub date: SystemTime,
+    pub attachments: Vec<FileAttachment>,
+}
+
+/// A message ready for the wire, with what the transport and the ledger need to know.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub message_id: String,
+    /// Envelope sender (MAIL FROM).
+    pub from: Address,
+    /// Envelope recipient (RCPT TO).
+    pub to: Address,
+    /// The message as sent, CRLF line ends.
+    pub bytes: Vec<u8>,
+}
+
+/// Parses a mailbox ("Name <a@b>" or "a@b") after refusing line breaks and other controls,
+/// which would make lettre's header writer panic or inject headers.
+pub fn parse_mailbox(value: &str, what: &str) -> Result<Mailbox> {
+    if let Some(why) = unsafe_char(value) {
+        bail!("{what} {why}");
+    }
+    Mailbox::from_str(value.trim())
+        .map_err(|e| anyhow!("{what} `{value}` is not a valid mailbox ({e})"))
+}
+
+/// Parses a bare address, refusing controls first.
+pub fn parse_address(value: &str, what: &str) -> Result<Address> {
+    if let Some(why) = unsafe_char(value) {
+        bail!("{what} {why}");
+    }
+    Address::from_str(value.trim())
+        .map_err(|e| anyhow!("{what} `{value}` is not a valid email address ({e})"))
+}
+
+/// A display name that is safe to put in a header: no controls, not blank.
+fn display_name(name: &str, what: &str) -> Result<Option<String>> {
+    if let Some(why) = unsafe_char(name) {
+        bail!("{what} {why}");
+    }
+    let name = name.trim();
+    Ok((!name.is_empty()).then(|| name.to_string()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A Message-ID stable for (campaign, sender, signatory, recipient), so a re-sent letter
+/// carries the same id and receivers can drop the copy.
+pub fn message_id(letter: &Letter, domain: &str) -> String {
+    let mut h = Sha256::new();
+    let sender = letter
+        .sender
+        .email
+        .as_deref()
+        .unwrap_or(&letter.sender.name);
+    for part in [
+        letter.key.campaign.as_str(),
+        sender,
+        letter.key.signatory.as_deref().unwrap_or(""),
+        letter.key.recipient.as_str(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    format!("<{}@{domain}>", &hex(&h.finalize())[..32])
+}
+
+/// Builds the email carrying `letter` to `to` (the recipient's address), with `pdf` attached
+/// as `<recipient-id>.pdf`. Every header value is checked first; an error names the field.
+pub fn build(letter: &Letter, to: &str, pdf: &[u8], ctx: &MailContext) -> Result<Email> {
+    let who = letter.key.file_stem();
+    build_inner(letter, to, pdf, ctx).with_context(|| format!("cannot build the email to {who}"))
+}
+
+fn build_inner(letter: &Letter, to: &str, pdf: &[u8], ctx: &MailContext) -> Result<Email> {
+    // The supporter, as a mailbox.
+    let sender_name = display_name(&letter.sender.name, "sender name")?;
+    let sender_mailbox = match &letter.sender.email {
+        Some(e) => Some(Mailbox::new(
+            sender_name.clone(),
+            parse_address(e, "sender email")?,
+        )),
+        None => None,
+    };
+    let (from, reply_to) = match &ctx.account {
+        Some(account) => (parse_mailbox(account, "[smtp] from")?, sender_mailbox),
+        None => match sender_mailbox {
+            Some(m) => (m, None),
+            None => bail!(
+                "the sender has no email address: set [sender] email in appeal.toml or pass \
+                 --from-email (or set [smtp] from for a staff account)"
+            ),
+        },
+    };
+    let to_addr = parse_address(to, "recipient email")?;
+    let to_name = display_name(&letter.recipient.name, "recipient name")?;
+    let subject = &letter.subject;
+    if let Some(why) = unsafe_char(subject) {
+        bail!("subject {why}");
+    }
+    if subject.trim().is_empty() {
+        bail!("the subject is empty for language `{}`", letter.language);
+    }
+    let message_id = message_id(letter, from.email.domain());
+    let seed = hex(&Sha256::digest(message_id.as_bytes()))[..24].to_string();
+
+    let pdf_name = format!("{}.pdf", letter.key.recipient);
+    let alternative = MultiPart::builder()
+        .kind(MultiPartKind::Alternative)
+        .boundary(format!("alt-{seed}"))
+        .singlepart(
+            SinglePart::builder()
+                .content_type(ContentType::TEXT_PLAIN)
+                .body(letter.to_text(72, false)),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .content_type(ContentType::TEXT_HTML)
+                .body(letter.to_html()),
+        );
+    let mut mixed = MultiPart::builder()
+        .kind(MultiPartKind::Mixed)
+        .boundary(format!("mixed-{seed}"))
+        .multipart(alternative)
+        .singlepart(Attachment::new(pdf_name).body(pdf.to_vec(), pdf_type()?));
+    for a in &ctx.attachments {
+        let ct = ContentType::parse(&a.content_type)
+            .map_err(|e| anyhow!("content type of {}: {e}", a.name))?;
+        mixed = mixed.singlepart(Attachment::new(a.name.clone()).body(a.bytes.clone(), ct));
+    }
+
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .to(Mailbox::new(to_name, to_addr.clone()))
+        .subject(subject.clone())
+        .date(ctx.date)
+        .message_id(Some(message_id.clone()));
+    if let Some(r) = reply_to {
+        builder = builder.reply_to(r);
+    }
+    let message = builder
+        .multipart(mixed)
+        .map_err(|e| anyhow!("invalid message: {e}"))?;
+    Ok(Email {
+        message_id,
+        from: from.email,
+        to: to_addr,
+        bytes: message.formatted(),
+    })
+}
+
+fn pdf_type() -> Result<ContentType> {
+    ContentType::parse("application/pdf").map_err(|e| anyhow!("{e}"))
+}
+
+/// Converts the run's "now" to the Date header's clock.
+pub fn system_time(now: &jiff::Zoned) -> SystemTime {
+    SystemTime::from(now.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::letter::{Block, LetterKey, Span};
+    use crate::recipients::Addressee;
+    use crate::sender::Sender;
+
+    fn letter() -> Letter {
+        Letter {
+            key: LetterKey {
+                campaign: "duambekov".into(),
+                signatory: None,
+                recipient: "ombudsman".into(),
+            },
+            language: "ru".into(),
+            sender: Sender {
+                name: "Анна Петрова".into(),
+                email: Some("anna@example.org".into()),
+                ..Sender::default()
+            },
+            recipient: Addressee {
+                name: "А. Ш. Шакирову".into(),
+                title: "Уполномоченный".into(),
+                salutation: None,
+                address: vec![],
+            },
+            place_date: String::new(),
+            subject: "Освободите Мусагали Дуамбекова".into(),
+            reference: None,
+            salutation: "Уважаемый Аскар Шакирович!".into(),
+            body: vec![Block::Paragraph(vec![Span::plain("Текст письма.")])],
+            closing: "С уважением,".into(),
+            notes: vec![],
+            copies_to: vec![],
+            title: "t".into(),
+        }
+    }
+
+    fn ctx() -> MailContext {
+        MailContext {
+            account: None,
+            date: SystemTime::UNIX_EPOCH,
+            attachments: vec![],
+        }
+    }
+
+    #[test]
+    fn builds_an_encoded_message_with_a_stable_id() {
+        let l = letter();
+        let a = build(&l, "ombudsman@example.kz", b"%PDF-1.4", &ctx()).unwrap();
+        let b = build(&l, "ombudsman@example.kz", b"%PDF-1.4", &ctx()).unwrap();
+        assert_eq!(a.bytes, b.bytes, "the same letter gives the same bytes");
+        assert!(a.message_id.ends_with("@example.org>"));
+        let text = String::from_utf8(a.bytes).unwrap();
+        assert!(text.is_ascii(), "headers and bodies are encoded");
+        assert!(text.contains("Subject: =?utf-8?"));
+        assert!(text.contains("filename=\"ombudsman.pdf\""));
+        assert!(!text.contains("Reply-To"));
+    }
+
+    #[test]
+    fn staff_account_is_from_and_supporter_is_reply_to() {
+        let mut c = ctx();
+        c.account = Some("Campaign <campaign@example.net>".into());
+        let e = build(&letter(), "ombudsman@example.kz", b"x", &c).unwrap();
+        assert_eq!(e.from.to_string(), "campaign@example.net");
+        let text = String::from_utf8(e.bytes).unwrap();
+        assert!(text.contains("Reply-To: "));
+        assert!(text.contains("anna@example.org"));
+    }
+
+    #[test]
+    fn line_breaks_in_headers_are_refused_not_panicked_on() {
+        let mut l = letter();
+        l.sender.name = "Anna\r\nBcc: victim@example.com".into();
+        let err = build(&l, "ombudsman@example.kz", b"x", &ctx()).unwrap_err();
+        assert!(format!("{err:#}").contains("sender name contains a carriage return"));
+        let mut l = letter();
+        l.recipient.name = "X\nY".into();
+        assert!(build(&l, "ombudsman@example.kz", b"x", &ctx()).is_err());
+        let mut l = letter();
+        l.subject = "a\u{202E}b".into();
+        assert!(build(&l, "ombudsman@example.kz", b"x", &ctx()).is_err());
+        assert!(build(&letter(), "a@b\r\n", b"x", &ctx()).is_err());
+        let mut c = ctx();
+        c.account = Some("Staff\n <s@example.net>".into());
+        assert!(build(&letter(), "ombudsman@example.kz", b"x", &c).is_err());
+    }
+
+    #[test]
+    fn no_sender_email_and_no_account_is_an_error() {
+        let mut l = letter();
+        l.sender.email = None;
+        let err = build(&l, "ombudsman@example.kz", b"x", &ctx()).unwrap_err();
+        assert!(format!("{err:#}").contains("--from-email"));
+    }
+}

@@ -1,0 +1,438 @@
+//! `appeal send`: email the letters whose channel is email, write the PDF of the others, and
+//! say what happened to each. `--dry-run` writes the messages as `.eml` files instead.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+
+use crate::app::plural;
+use crate::config::Config;
+use crate::diag::Problems;
+use crate::exit::Exit;
+use crate::letter::Letter;
+use crate::mail::{self, Email, FileAttachment, MailContext};
+use crate::plan::{self, Delivery};
+use crate::recipients::Channel;
+use crate::smtp::{self, Hooks, Outcome, SmtpFlags};
+
+/// What `appeal send` was asked to do.
+#[derive(Debug, Default, Clone)]
+pub struct SendOptions {
+    pub yes: bool,
+    pub dry_run: bool,
+    pub smtp: SmtpFlags,
+}
+
+/// Makes the PDF of a letter. Passed in, so sending does not depend on how PDFs are drawn.
+pub type PdfProvider<'a> = &'a (dyn Fn(&Letter) -> Result<Vec<u8>> + Sync);
+
+/// The PDF provider `appeal send` uses.
+pub fn pdf_bytes_for(letter: &Letter) -> Result<Vec<u8>> {
+    // MERGE: replace this one line with the real renderer from src/pdf.rs; placeholder bytes, not a PDF.
+    Ok(format!(
+        "%PDF-1.4\n% placeholder for {}\n%%EOF\n",
+        letter.key.file_stem()
+    )
+    .into_bytes())
+}
+
+/// The `send` command as the CLI runs it.
+pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
+    send(config, opts, &pdf_bytes_for)
+}
+
+/// One letter, ready to go: its plan entry, its PDF, and its email if it travels by email.
+struct Item<'a> {
+    delivery: &'a Delivery,
+    stem: String,
+    pdf: Vec<u8>,
+    email: Option<Email>,
+}
+
+fn fail(message: impl std::fmt::Display) -> Exit {
+    eprintln!("appeal: error: {message}");
+    Exit::Invalid
+}
+
+/// Sends (or, with `--dry-run`, writes) every selected letter. PDFs come from `pdf`.
+pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result<Exit> {
+    let plan = plan::plan(config);
+    let mut problems = Problems::default();
+    let letters = crate::app::render_all(config, &mut problems);
+    if problems.has_errors() || letters.len() != plan.len() {
+        for d in &problems.items {
+            eprintln!("{d}");
+        }
+        eprintln!("appeal: nothing was sent");
+        return Ok(Exit::Invalid);
+    }
+    let emails_planned = plan.iter().filter(|d| d.channel == Channel::Email).count();
+
+    let raw_smtp = config.settings.raw.smtp.as_ref();
+    let settings = if opts.dry_run {
+        None
+    } else {
+        match smtp::resolve(&opts.smtp, raw_smtp, &config.root) {
+            Ok(s) => s,
+            Err(e) => return Ok(fail(format!("{e:#}"))),
+        }
+    };
+    if !opts.dry_run && emails_planned > 0 && settings.is_none() {
+        return Ok(fail(format!(
+            "{emails_planned} letter{} would go by email, but no SMTP server is configured.\n  \
+             Pass --smtp URL (e.g. --smtp smtps://you%40example.org@mail.example.org), or set \
+             url under [smtp] in appeal.toml.\n  To see the messages without sending anything: \
+             appeal send --dry-run",
+            plural(emails_planned)
+        )));
+    }
+
+    // Build everything before anything leaves: a bad header stops the run with nothing sent.
+    let account = match &settings {
+        Some(s) => s.from.clone(),
+        None => raw_smtp
+            .and_then(|r| r.from.as_ref())
+            .map(|f| f.get_ref().clone()),
+    };
+    let mut attachments = Vec::new();
+    for path in &config.campaign.attachments {
+        match FileAttachment::load(path) {
+            Ok(a) => attachments.push(a),
+            Err(e) => return Ok(fail(format!("{e:#}"))),
+        }
+    }
+    let ctx = MailContext {
+        account,
+        date: mail::system_time(&config.now),
+        attachments,
+    };
+    let mut items = Vec::with_capacity(plan.len());
+    let mut errors = Vec::new();
+    for (d, letter) in plan.iter().zip(&letters) {
+        let stem = letter.key.file_stem();
+        let bytes = match pdf(letter) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(format!("{stem}: cannot make the PDF: {e:#}"));
+                continue;
+            }
+        };
+        let email = if d.channel == Channel::Email {
+            match mail::build(letter, &d.destination, &bytes, &ctx) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    errors.push(format!("{e:#}"));
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        items.push(Item {
+            delivery: d,
+            stem,
+            pdf: bytes,
+            email,
+        });
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("appeal: error: {e}");
+        }
+        eprintln!("appeal: nothing was sent");
+        return Ok(Exit::Invalid);
+    }
+
+    if !config.quiet {
+        print_plan(config, &items, settings.as_ref(), opts.dry_run)?;
+    }
+    if opts.dry_run {
+        return dry_run(config, &items);
+    }
+
+    // Ask first: nothing leaves the machine without an explicit yes.
+    let Some(settings) = settings.filter(|_| emails_planned > 0) else {
+        return write_and_report(config, &items, None);
+    };
+    if !opts.yes {
+        let question = format!(
+            "Send {emails_planned} email{} via {}? [y/N] ",
+            plural(emails_planned),
+            settings.endpoint.host
+        );
+        if !std::io::stdin().is_terminal() {
+            return Ok(fail(format!(
+                "standard input is not a terminal, so I cannot ask before sending \
+                 {emails_planned} email{} via {}; add --yes to send",
+                plural(emails_planned),
+                settings.endpoint.host
+            )));
+        }
+        eprint!("{question}");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+            eprintln!("Nothing was sent.");
+            return Ok(Exit::Success);
+        }
+    }
+    let password = match smtp::password(&settings) {
+        Ok(p) => p,
+        Err(e) => return Ok(fail(format!("{e:#}"))),
+    };
+    write_and_report(config, &items, Some((settings, password)))
+}
+
+fn print_plan(
+    config: &Config,
+    items: &[Item<'_>],
+    settings: Option<&smtp::SmtpSettings>,
+    dry_run: bool,
+) -> Result<()> {
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| {
+            vec![
+                i.stem.clone(),
+                i.delivery.channel.as_str().into(),
+                i.delivery.destination.clone(),
+                i.delivery.language.clone(),
+            ]
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let how = match (dry_run, settings) {
+        (true, _) => "dry run, nothing will be sent".to_string(),
+        (false, Some(s)) => format!("email via {}", s.endpoint),
+        (false, None) => "no email".to_string(),
+    };
+    writeln!(
+        out,
+        "Campaign `{}`: {} letter{} ({how}).\n",
+        config.campaign.name,
+        items.len(),
+        plural(items.len())
+    )?;
+    out.write_all(plan::table(&["LETTER", "CHANNEL", "DESTINATION", "LANG"], &rows).as_bytes())?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn dry_run(config: &Config, items: &[Item<'_>]) -> Result<Exit> {
+    let dir = config.out_dir.join("dry-run");
+    let (mut emails, mut pdfs) = (0, 0);
+    for item in items {
+        match &item.email {
+            Some(e) => {
+                write_atomic(&dir.join(format!("{}.eml", item.stem)), &e.bytes)?;
+                emails += 1;
+            }
+            None => {
+                write_atomic(
+                    &config.out_dir.join(format!("{}.pdf", item.stem)),
+                    &item.pdf,
+                )?;
+                pdfs += 1;
+            }
+        }
+    }
+    if !config.quiet {
+        println!(
+            "Dry run: {emails} message{} written under {}, {pdfs} PDF{} under {}. Nothing was sent.",
+            plural(emails),
+            dir.display(),
+            plural(pdfs),
+            config.out_dir.display()
+        );
+        println!("Next: read the .eml files, then `appeal send --smtp URL` to send them.");
+    }
+    Ok(Exit::Success)
+}
+
+/// Keeps a copy of each message the server accepted under `<out>/sent/`.
+struct KeepSent {
+    dir: PathBuf,
+    stems: Vec<String>,
+}
+
+impl Hooks for KeepSent {
+    fn before_data(&self, _: usize, _: &Email) -> Result<()> {
+        Ok(())
+    }
+
+    fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()> {
+        if let Outcome::Sent { .. } = outcome {
+            let path = self.dir.join(format!("{}.eml", self.stems[index]));
+            write_atomic(&path, &email.bytes)
+                .with_context(|| format!("sent, but cannot keep a copy at {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+fn write_and_report(
+    config: &Config,
+    items: &[Item<'_>],
+    smtp: Option<(smtp::SmtpSettings, Option<smtp::Secret>)>,
+) -> Result<Exit> {
+    let mut out = std::io::stdout().lock();
+    let quiet = config.quiet;
+    let (mut written, mut failed) = (0usize, 0usize);
+    for item in items.iter().filter(|i| i.email.is_none()) {
+        let path = config.out_dir.join(format!("{}.pdf", item.stem));
+        match write_atomic(&path, &item.pdf) {
+            Ok(()) => {
+                written += 1;
+                if !quiet {
+                    writeln!(out, "written  {}  {}", item.stem, path.display())?;
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("appeal: failed: {}: {e:#}", item.stem);
+            }
+        }
+    }
+    let (mut sent, mut deferred, mut in_doubt) = (0usize, 0usize, 0usize);
+    let mut stopped = None;
+    if let Some((settings, password)) = smtp {
+        let with_email: Vec<&Item<'_>> = items.iter().filter(|i| i.email.is_some()).collect();
+        let emails: Vec<Email> = with_email.iter().filter_map(|i| i.email.clone()).collect();
+        let hooks = Arc::new(KeepSent {
+            dir: config.out_dir.join("sent"),
+            stems: with_email.iter().map(|i| i.stem.clone()).collect(),
+        });
+        let report = smtp::deliver(&settings, password, emails, hooks)?;
+        for (item, outcome) in with_email.iter().zip(&report.outcomes) {
+            match outcome {
+                Outcome::Sent { reply, .. } => {
+                    sent += 1;
+                    if !quiet {
+                        writeln!(
+                            out,
+                            "sent     {}  {}  {reply}",
+                            item.stem, item.delivery.destination
+                        )?;
+                    }
+                }
+                Outcome::Failed { reason } => {
+                    failed += 1;
+                    eprintln!(
+                        "appeal: failed: {} <{}>: {reason}",
+                        item.stem, item.delivery.destination
+                    );
+                }
+                Outcome::Deferred { reason } => {
+                    deferred += 1;
+                    eprintln!("appeal: deferred: {}: {reason}", item.stem);
+                }
+                Outcome::InDoubt { reason } => {
+                    in_doubt += 1;
+                    eprintln!("appeal: in doubt: {}: {reason}", item.stem);
+                }
+            }
+        }
+        stopped = report.stopped;
+    }
+    if let Some(why) = &stopped {
+        eprintln!("appeal: error: sending stopped: {why}");
+    }
+    if !quiet {
+        writeln!(
+            out,
+            "\n{sent} sent, {written} written, {failed} failed, {deferred} deferred, {in_doubt} in doubt."
+        )?;
+        if sent > 0 {
+            writeln!(
+                out,
+                "Copies of the sent messages are in {}.",
+                config.out_dir.join("sent").display()
+            )?;
+        }
+        if failed > 0 {
+            writeln!(
+                out,
+                "Next: fix what the failures above name, then run `appeal send --only ID` for those letters."
+            )?;
+        } else if deferred + in_doubt > 0 {
+            writeln!(
+                out,
+                "Next: run `appeal send --only ID` again later for the deferred letters; check with the recipient before re-sending one in doubt."
+            )?;
+        } else if written > 0 {
+            writeln!(
+                out,
+                "Next: print the PDFs in {} and post them.",
+                config.out_dir.display()
+            )?;
+        }
+    }
+    Ok(if failed > 0 || stopped.is_some() {
+        Exit::Failed
+    } else if deferred + in_doubt > 0 {
+        Exit::TempFail
+    } else {
+        Exit::Success
+    })
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
+/// renamed over. Refuses to write through a symbolic link.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if let Ok(meta) = std::fs::symlink_metadata(path)
+        && meta.file_type().is_symlink()
+    {
+        bail!(
+            "refusing to write through the symbolic link {}",
+            path.display()
+        );
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_refuses_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a/b.pdf");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        let link = dir.path().join("a/link.pdf");
+        std::os::unix::fs::symlink(dir.path().join("target"), &link).unwrap();
+        assert!(write_atomic(&link, b"x").is_err());
+        assert!(!dir.path().join("target").exists());
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("a")).unwrap().collect();
+        assert_eq!(names.len(), 2, "no temporary file left behind");
+    }
+}

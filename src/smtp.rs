@@ -1,0 +1,994 @@
+//! SMTP delivery: settings from `--smtp` or `[smtp]`, TLS policy, the password, and sessions
+//! driven step by step over our own sockets with timeouts, retries, a rate and several connections.
+//!
+//! Each message ends in an [`Outcome`]. [`Hooks`] are told just before DATA and once the outcome
+//! is known, so a ledger can record *pending* before the data goes out and *sent* after the 250.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
+
+use crate::mail::Email;
+use crate::settings::RawSmtp;
+
+/// Environment variable holding the SMTP password.
+pub const PASSWORD_ENV: &str = "APPEAL_SMTP_PASSWORD";
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// `smtps://`: TLS from the first byte.
+    Implicit,
+    /// `smtp://`: STARTTLS, required.
+    StartTls,
+    /// `smtp://...?tls=none`: plaintext, loopback only.
+    None,
+}
+
+/// Where to send, parsed from an `smtp://` or `smtps://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub security: Security,
+    pub host: String,
+    pub port: u16,
+    pub user: Option<String>,
+}
+
+impl Endpoint {
+    pub fn is_loopback(&self) -> bool {
+        is_loopback(&self.host)
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Is `host` this machine: `localhost`, 127.0.0.0/8 or ::1?
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.to_canonical().is_loopback())
+}
+
+fn percent_decode(s: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| anyhow!("bad percent-escape in `{s}`"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| anyhow!("`{s}` is not UTF-8 once decoded"))
+}
+
+/// Parses `smtps://user@host[:465]`, `smtp://user@host[:587]` or `smtp://host:port?tls=none`.
+/// Refuses a password in the URL and plaintext to anything but this machine.
+pub fn parse_url(url: &str) -> Result<Endpoint> {
+    if let Some(why) = crate::diag::unsafe_char(url) {
+        bail!("SMTP URL {why}");
+    }
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| anyhow!("SMTP URL `{url}` must start with smtps:// or smtp://"))?;
+    let mut security = match scheme.to_ascii_lowercase().as_str() {
+        "smtps" => Security::Implicit,
+        "smtp" => Security::StartTls,
+        other => bail!("SMTP URL scheme `{other}` is not smtps or smtp"),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let rest = rest.trim_end_matches('/');
+    if rest.contains('/') {
+        bail!("SMTP URL `{url}` has a path; expected smtp://[user@]host[:port]");
+    }
+    if let Some(q) = query {
+        for pair in q.split('&').filter(|p| !p.is_empty()) {
+            match pair {
+                "tls=none" if security == Security::StartTls => security = Security::None,
+                "tls=none" => bail!("tls=none makes no sense with smtps://"),
+                "tls=starttls" | "tls=required" => {}
+                other => bail!("unknown SMTP URL option `{other}` (the only one is tls=none)"),
+            }
+        }
+    }
+    let (user, hostport) = match rest.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, rest),
+    };
+    let user = match user {
+        Some(u) if u.contains(':') => bail!(
+            "the SMTP URL holds a password; remove it and set {PASSWORD_ENV} or [smtp] password_command"
+        ),
+        Some("") => bail!("SMTP URL `{url}` has an empty user name"),
+        Some(u) => Some(percent_decode(u)?),
+        None => None,
+    };
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| anyhow!("SMTP URL `{url}`: unclosed `[` in the host"))?;
+        (h.to_string(), after.strip_prefix(':'))
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (hostport.to_string(), None),
+        }
+    };
+    if host.is_empty() {
+        bail!("SMTP URL `{url}` has no host");
+    }
+    let port = match port {
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| anyhow!("SMTP URL `{url}`: `{p}` is not a port number"))?,
+        None => match security {
+            Security::Implicit => 465,
+            Security::StartTls => 587,
+            Security::None => 25,
+        },
+    };
+    let endpoint = Endpoint {
+        security,
+        host,
+        port,
+        user,
+    };
+    if security == Security::None && !endpoint.is_loopback() {
+        bail!(
+            "refusing plaintext SMTP to {}: tls=none is allowed only for a server on this machine \
+             (localhost, 127.0.0.0/8, ::1); use smtps://{0} or smtp:// with STARTTLS",
+            endpoint.host
+        );
+    }
+    Ok(endpoint)
+}
+
+/// A sending rate: at most `count` messages per `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+impl Rate {
+    pub fn interval(&self) -> Duration {
+        self.per / self.count.max(1)
+    }
+}
+
+/// Parses `30/min`, `2/s` or `600/h`.
+pub fn parse_rate(s: &str) -> Result<Rate> {
+    let err = || anyhow!("rate `{s}` should look like 30/min (also N/s, N/h)");
+    let (n, unit) = s.trim().split_once('/').ok_or_else(err)?;
+    let count: u32 = n.trim().parse().map_err(|_| err())?;
+    if count == 0 {
+        bail!("rate `{s}`: the count must be at least 1");
+    }
+    let per = match unit.trim() {
+        "s" | "sec" | "second" => Duration::from_secs(1),
+        "m" | "min" | "minute" => Duration::from_secs(60),
+        "h" | "hour" => Duration::from_secs(3600),
+        _ => return Err(err()),
+    };
+    Ok(Rate { count, per })
+}
+
+/// Everything needed to talk to the server, resolved and checked. Holds no password.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub endpoint: Endpoint,
+    /// An extra CA (PEM) to trust besides the system's.
+    pub ca: Option<PathBuf>,
+    /// `[smtp] from`: the staff account that sends.
+    pub from: Option<String>,
+    pub password_command: Vec<String>,
+    pub connections: usize,
+    pub rate: Option<Rate>,
+    pub timeout: Duration,
+}
+
+/// What the command line says about SMTP; it wins over `[smtp]`.
+#[derive(Debug, Default, Clone)]
+pub struct SmtpFlags {
+    pub url: Option<String>,
+    pub ca: Option<PathBuf>,
+    pub rate: Option<String>,
+}
+
+/// The default rate for a remote server, so a relay's limits are not hit by accident.
+pub const DEFAULT_REMOTE_RATE: &str = "30/min";
+
+/// Resolves `--smtp`/`[smtp]` into settings; `Ok(None)` when neither names a server.
+pub fn resolve(
+    flags: &SmtpFlags,
+    raw: Option<&RawSmtp>,
+    root: &Path,
+) -> Result<Option<SmtpSettings>> {
+    let url = match (&flags.url, raw.and_then(|r| r.url.as_ref())) {
+        (Some(u), _) => u.clone(),
+        (None, Some(u)) => u.get_ref().clone(),
+        (None, None) => return Ok(None),
+    };
+    let endpoint = parse_url(&url).context("SMTP settings")?;
+    let ca = match (&flags.ca, raw.and_then(|r| r.ca.as_ref())) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Some(c)) => Some(root.join(c.get_ref())),
+        (None, None) => None,
+    };
+    if let Some(ca) = &ca
+        && !ca.is_file()
+    {
+        bail!("SMTP CA file {} does not exist", ca.display());
+    }
+    let rate = match (&flags.rate, raw.and_then(|r| r.rate.as_ref())) {
+        (Some(r), _) => Some(parse_rate(r)?),
+        (None, Some(r)) => Some(parse_rate(r.get_ref())?),
+        (None, None) if endpoint.is_loopback() => None,
+        (None, None) => Some(parse_rate(DEFAULT_REMOTE_RATE)?),
+    };
+    let connections = raw
+        .and_then(|r| r.connections.as_ref())
+        .map(|c| *c.get_ref() as usize)
+        .unwrap_or(4)
+        .clamp(1, 64);
+    let timeout = Duration::from_secs(
+        raw.and_then(|r| r.timeout.as_ref())
+            .map(|t| *t.get_ref())
+            .unwrap_or(60)
+            .max(1),
+    );
+    let from = raw
+        .and_then(|r| r.from.as_ref())
+        .map(|f| f.get_ref().clone());
+    if let Some(f) = &from {
+        crate::mail::parse_mailbox(f, "[smtp] from")?;
+    }
+    let password_command = raw
+        .and_then(|r| r.password_command.clone())
+        .unwrap_or_default();
+    Ok(Some(SmtpSettings {
+        endpoint,
+        ca,
+        from,
+        password_command,
+        connections,
+        rate,
+        timeout,
+    }))
+}
+
+/// A password, kept out of Debug output and error messages.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// The password for the URL's user: `APPEAL_SMTP_PASSWORD`, else the first line printed by
+/// `password_command` (run without a shell). `None` when the URL names no user.
+pub fn password(settings: &SmtpSettings) -> Result<Option<Secret>> {
+    let Some(user) = &settings.endpoint.user else {
+        return Ok(None);
+    };
+    if let Ok(p) = std::env::var(PASSWORD_ENV)
+        && !p.is_empty()
+    {
+        return Ok(Some(Secret(p)));
+    }
+    let Some((program, args)) = settings.password_command.split_first() else {
+        bail!(
+            "SMTP user `{user}` needs a password: set {PASSWORD_ENV}, or password_command = \
+             [\"program\", \"arg\"] under [smtp] in appeal.toml"
+        );
+    };
+    let output = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot run password_command `{program}`"))?;
+    if !output.status.success() {
+        bail!("password_command `{program}` failed ({})", output.status);
+    }
+    let text = String::from_utf8(output.stdout)
+        .map_err(|_| anyhow!("password_command `{program}` printed something that is not UTF-8"))?;
+    let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if line.is_empty() {
+        bail!("password_command `{program}` printed no password");
+    }
+    Ok(Some(Secret(line.to_string())))
+}
+
+/// How one message ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server took it: its final reply, and the Message-ID sent.
+    Sent { reply: String, message_id: String },
+    /// A transient failure before the data went out, retries used up: try again later.
+    Deferred { reason: String },
+    /// A permanent refusal, in the server's words, or a setup failure that retrying won't fix.
+    Failed { reason: String },
+    /// The connection broke after the data went out and before the reply: it may have arrived.
+    InDoubt { reason: String },
+}
+
+/// Told about each message as it travels. Errors stop the run: nothing more is sent.
+pub trait Hooks: Send + Sync {
+    /// Just before DATA: after this the message may arrive.
+    fn before_data(&self, index: usize, email: &Email) -> Result<()>;
+    /// Once per message, with its final outcome.
+    fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()>;
+}
+
+/// Hooks that do nothing.
+pub struct NoHooks;
+
+impl Hooks for NoHooks {
+    fn before_data(&self, _: usize, _: &Email) -> Result<()> {
+        Ok(())
+    }
+    fn outcome(&self, _: usize, _: &Email, _: &Outcome) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Retry policy for transient failures.
+const MAX_ATTEMPTS: u32 = 4;
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+fn backoff(attempt: u32) -> Duration {
+    (BACKOFF_BASE * 2u32.saturating_pow(attempt.saturating_sub(1))).min(BACKOFF_MAX)
+}
+
+/// The result of delivering a batch.
+#[derive(Debug)]
+pub struct Report {
+    /// One per email, in input order.
+    pub outcomes: Vec<Outcome>,
+    /// Why sending stopped early (a hook failed), if it did.
+    pub stopped: Option<String>,
+}
+
+/// Why a session step did not work.
+#[derive(Debug)]
+enum SessionError {
+    /// Worth another try later (network, 4xx).
+    Transient(String),
+    /// Retrying cannot help (TLS, authentication, no STARTTLS): stop everything.
+    Fatal(String),
+}
+
+/// How one attempt at one message ended.
+enum Attempt {
+    Sent(String),
+    Permanent(String),
+    /// Before the data; `broken` when the connection cannot be reused.
+    Transient {
+        reason: String,
+        broken: bool,
+    },
+    InDoubt(String),
+    Stop(String),
+}
+
+struct Shared {
+    settings: SmtpSettings,
+    password: Option<Secret>,
+    client_id: ClientId,
+    tls: Option<TlsParameters>,
+    hooks: Arc<dyn Hooks>,
+    queue: Mutex<VecDeque<usize>>,
+    emails: Vec<Email>,
+    outcomes: Mutex<Vec<Option<Outcome>>>,
+    /// Set once something makes further sending pointless or unsafe.
+    stop: Mutex<Option<(String, bool)>>,
+    next_slot: Mutex<Instant>,
+}
+
+impl Shared {
+    fn stopped(&self) -> Option<(String, bool)> {
+        self.stop.lock().ok().and_then(|s| s.clone())
+    }
+
+    fn set_stop(&self, reason: String, fatal: bool) {
+        if let Ok(mut s) = self.stop.lock()
+            && s.is_none()
+        {
+            *s = Some((reason, fatal));
+        }
+    }
+
+    fn pop(&self) -> Option<usize> {
+        self.queue.lock().ok().and_then(|mut q| q.pop_front())
+    }
+
+    fn record(&self, index: usize, outcome: Outcome) {
+        if let Err(e) = self.hooks.outcome(index, &self.emails[index], &outcome) {
+            self.set_stop(format!("{e:#}"), false);
+        }
+        if let Ok(mut o) = self.outcomes.lock() {
+            o[index] = Some(outcome);
+        }
+    }
+
+    async fn wait_for_slot(&self) {
+        let Some(rate) = self.settings.rate else {
+            return;
+        };
+        let at = match self.next_slot.lock() {
+            Ok(mut next) => {
+                let at = (*next).max(Instant::now());
+                *next = at + rate.interval();
+                at
+            }
+            Err(_) => return,
+        };
+        tokio::time::sleep_until(at.into()).await;
+    }
+}
+
+/// Builds the TLS parameters: the system's roots plus the optional extra CA; always verified.
+fn tls_parameters(settings: &SmtpSettings) -> Result<Option<TlsParameters>> {
+    if settings.endpoint.security == Security::None {
+        return Ok(None);
+    }
+    let mut builder = TlsParameters::builder(settings.endpoint.host.clone());
+    if let Some(ca) = &settings.ca {
+        let pem =
+            std::fs::read(ca).with_context(|| format!("cannot read CA file {}", ca.display()))?;
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| anyhow!("CA file {} is not a PEM certificate: {e}", ca.display()))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    let params = builder
+        .build_rustls()
+        .map_err(|e| anyhow!("cannot set up TLS: {e}"))?;
+    Ok(Some(params))
+}
+
+/// `"550 5.1.1 no such user"` from a lettre error carrying a reply; else its description.
+fn server_words(e: &lettre::transport::smtp::Error) -> String {
+    match (e.status(), std::error::Error::source(e)) {
+        (Some(code), Some(src)) => format!("{code} {src}"),
+        (Some(code), None) => code.to_string(),
+        _ => {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(inner) = src {
+                let t = inner.to_string();
+                if !s.contains(&t) {
+                    s.push_str(": ");
+                    s.push_str(&t);
+                }
+                src = inner.source();
+            }
+            s
+        }
+    }
+}
+
+fn reply_text(r: &Response) -> String {
+    let lines: Vec<&str> = r.message().collect();
+    format!("{} {}", r.code(), lines.join(" "))
+        .trim_end()
+        .to_string()
+}
+
+/// A step that did not work: the server's reply code if it gave one, and the words.
+struct StepFail {
+    code: Option<String>,
+    text: String,
+}
+
+async fn step<T, F>(timeout: Duration, what: &str, fut: F) -> Result<T, StepFail>
+where
+    F: std::future::Future<Output = Result<T, lettre::transport::smtp::Error>>,
+{
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(StepFail {
+            code: e.status().map(|c| c.to_string()),
+            text: format!("{what}: {}", server_words(&e)),
+        }),
+        Err(_) => Err(StepFail {
+            code: None,
+            text: format!("{what}: no answer within {}s", timeout.as_secs()),
+        }),
+    }
+}
+
+/// Opens one ready session: TCP (no Nagle delay), greeting, EHLO, TLS, AUTH.
+async fn open(shared: &Shared) -> Result<AsyncSmtpConnection, SessionError> {
+    let s = &shared.settings;
+    let ep = &s.endpoint;
+    let t = s.timeout;
+    let mut conn = match ep.security {
+        Security::Implicit => {
+            let tls = shared.tls.clone();
+            match tokio::time::timeout(
+                t,
+                AsyncSmtpConnection::connect_tokio1(
+                    (ep.host.as_str(), ep.port),
+                    Some(t),
+                    &shared.client_id,
+                    tls,
+                    None,
+                ),
+            )
+            .await
+            {
+                Ok(Ok(c)) => c,
+                Ok(Err(e)) if e.is_tls() || e.to_string().contains("certificate") => {
+                    return Err(SessionError::Fatal(format!(
+                        "TLS with {ep} failed: {}",
+                        server_words(&e)
+                    )));
+                }
+                Ok(Err(e)) => {
+                    return Err(classify_open(&e, &format!("cannot connect to {ep}")));
+                }
+                Err(_) => {
+                    return Err(SessionError::Transient(format!(
+                        "cannot connect to {ep}: no answer within {}s",
+                        t.as_secs()
+                    )));
+                }
+            }
+        }
+        Security::StartTls | Security::None => {
+            let tcp = match tokio::time::timeout(
+                t,
+                tokio::net::TcpStream::connect((ep.host.as_str(), ep.port)),
+            )
+            .await
+            {
+                Ok(Ok(tcp)) => tcp,
+                Ok(Err(e)) => {
+                    return Err(SessionError::Transient(format!(
+                        "cannot connect to {ep}: {e}"
+                    )));
+                }
+                Err(_) => {
+                    return Err(SessionError::Transient(format!(
+                        "cannot connect to {ep}: no answer within {}s",
+                        t.as_secs()
+                    )));
+                }
+            };
+            // lettre writes each command and waits; without this each one waits for Nagle.
+            let _ = tcp.set_nodelay(true);
+            match tokio::time::timeout(
+                t,
+                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &shared.client_id),
+            )
+            .await
+            {
+                Ok(Ok(c)) => c,
+                Ok(Err(e)) => return Err(classify_open(&e, &format!("{ep} greeting"))),
+                Err(_) => {
+                    return Err(SessionError::Transient(format!(
+                        "{ep} sent no greeting within {}s",
+                        t.as_secs()
+                    )));
+                }
+            }
+        }
+    };
+    if ep.security == Security::StartTls {
+        if !conn.server_info().supports_feature(Extension::StartTls) {
+            conn.abort().await;
+            return Err(SessionError::Fatal(format!(
+                "{ep} does not offer STARTTLS, and smtp:// requires it; use smtps:// if the server \
+                 speaks TLS from the start (port 465)"
+            )));
+        }
+        let Some(tls) = shared.tls.clone() else {
+            return Err(SessionError::Fatal("internal: no TLS parameters".into()));
+        };
+        match tokio::time::timeout(t, conn.starttls(tls, &shared.client_id)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) if e.is_transient() => {
+                return Err(SessionError::Transient(format!(
+                    "STARTTLS: {}",
+                    server_words(&e)
+                )));
+            }
+            Ok(Err(e)) => {
+                return Err(SessionError::Fatal(format!(
+                    "TLS with {ep} failed: {}",
+                    server_words(&e)
+                )));
+            }
+            Err(_) => {
+                return Err(SessionError::Transient(format!(
+                    "STARTTLS with {ep}: no answer within {}s",
+                    t.as_secs()
+                )));
+            }
+        }
+    }
+    if let Some(user) = &ep.user {
+        if !conn.is_encrypted() && !ep.is_loopback() {
+            conn.abort().await;
+            return Err(SessionError::Fatal(format!(
+                "refusing to send the password to {ep} over an unencrypted connection"
+            )));
+        }
+        let Some(password) = &shared.password else {
+            return Err(SessionError::Fatal(format!(
+                "SMTP user `{user}` needs a password: set {PASSWORD_ENV} or [smtp] password_command"
+            )));
+        };
+        let creds = Credentials::new(user.clone(), password.0.clone());
+        match tokio::time::timeout(t, conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds))
+            .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) if e.is_transient() => {
+                return Err(SessionError::Transient(format!(
+                    "authentication at {ep}: {}",
+                    server_words(&e)
+                )));
+            }
+            Ok(Err(e)) => {
+                conn.abort().await;
+                return Err(SessionError::Fatal(format!(
+                    "authentication as `{user}` at {ep} failed: {} (check {PASSWORD_ENV} or \
+                     password_command)",
+                    server_words(&e)
+                )));
+            }
+            Err(_) => {
+                return Err(SessionError::Transient(format!(
+                    "authentication at {ep}: no answer within {}s",
+                    t.as_secs()
+                )));
+            }
+        }
+    }
+    Ok(conn)
+}
+
+fn classify_open(e: &lettre::transport::smtp::Error, what: &str) -> SessionError {
+    let words = format!("{what}: {}", server_words(e));
+    if e.is_permanent() {
+        SessionError::Fatal(words)
+    } else {
+        SessionError::Transient(words)
+    }
+}
+
+/// One try at one message over an open session.
+async fn attempt(shared: &Shared, conn: &mut AsyncSmtpConnection, index: usize) -> Attempt {
+    let email = &shared.emails[index];
+    let t = shared.settings.timeout;
+    let mut params = Vec::new();
+    if !email.bytes.is_ascii() {
+        if !conn.server_info().supports_feature(Extension::EightBitMime) {
+            return Attempt::Permanent(
+                "the message is not 7-bit and the server does not offer 8BITMIME".into(),
+            );
+        }
+        params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    let before = async {
+        step(
+            t,
+            "MAIL FROM",
+            conn.command(Mail::new(Some(email.from.clone()), params)),
+        )
+        .await?;
+        step(
+            t,
+            "RCPT TO",
+            conn.command(Rcpt::new(email.to.clone(), vec![])),
+        )
+        .await?;
+        Ok::<(), StepFail>(())
+    }
+    .await;
+    if let Err(fail) = before {
+        return refused(conn, fail, t).await;
+    }
+    if let Err(e) = shared.hooks.before_data(index, email) {
+        let _ = tokio::time::timeout(t, conn.command(Rset)).await;
+        return Attempt::Stop(format!("{e:#}"));
+    }
+    if let Err(fail) = step(t, "DATA", conn.command(Data)).await {
+        return refused(conn, fail, t).await;
+    }
+    // From here on the server may have the message: a broken connection is in doubt.
+    let size_allowance = Duration::from_secs((email.bytes.len() / 100_000) as u64);
+    match tokio::time::timeout(t + size_allowance, conn.message(&email.bytes)).await {
+        Ok(Ok(reply)) => Attempt::Sent(reply_text(&reply)),
+        Ok(Err(e)) if e.is_permanent() => Attempt::Permanent(server_words(&e)),
+        Ok(Err(e)) if e.is_transient() => Attempt::Transient {
+            reason: server_words(&e),
+            broken: e.status().is_some_and(|c| c.to_string() == "421"),
+        },
+        Ok(Err(e)) => Attempt::InDoubt(format!(
+            "the connection broke after the message was sent, before the server's reply: {}",
+            server_words(&e)
+        )),
+        Err(_) => Attempt::InDoubt(format!(
+            "no reply within {}s after the message was sent",
+            (t + size_allowance).as_secs()
+        )),
+    }
+}
+
+/// A refusal before the data went out: permanent for 5xx, else retry. After a reply the
+/// session goes on with RSET; after a network error or a timeout it is dropped.
+async fn refused(conn: &mut AsyncSmtpConnection, fail: StepFail, t: Duration) -> Attempt {
+    let Some(code) = fail.code else {
+        return Attempt::Transient {
+            reason: fail.text,
+            broken: true,
+        };
+    };
+    let reset_ok =
+        code != "421" && matches!(tokio::time::timeout(t, conn.command(Rset)).await, Ok(Ok(_)));
+    if code.starts_with('5') {
+        Attempt::Permanent(fail.text)
+    } else {
+        Attempt::Transient {
+            reason: fail.text,
+            broken: !reset_ok,
+        }
+    }
+}
+
+async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
+    while let Some(index) = shared.pop() {
+        if let Some((reason, fatal)) = shared.stopped() {
+            shared.record(index, stopped_outcome(&reason, fatal));
+            continue;
+        }
+        let mut tries = 0;
+        let outcome = loop {
+            tries += 1;
+            let retry = |reason: String| {
+                if tries >= MAX_ATTEMPTS {
+                    Some(Outcome::Deferred {
+                        reason: format!("{reason} (tried {tries} times)"),
+                    })
+                } else {
+                    None
+                }
+            };
+            if conn.is_none() {
+                match open(&shared).await {
+                    Ok(c) => conn = Some(c),
+                    Err(SessionError::Fatal(reason)) => {
+                        shared.set_stop(reason.clone(), true);
+                        break Outcome::Failed { reason };
+                    }
+                    Err(SessionError::Transient(reason)) => {
+                        if let Some(o) = retry(reason) {
+                            break o;
+                        }
+                        tokio::time::sleep(backoff(tries)).await;
+                        continue;
+                    }
+                }
+            }
+            let Some(c) = conn.as_mut() else { continue };
+            shared.wait_for_slot().await;
+            match attempt(&shared, c, index).await {
+                Attempt::Sent(reply) => {
+                    break Outcome::Sent {
+                        reply,
+                        message_id: shared.emails[index].message_id.clone(),
+                    };
+                }
+                Attempt::Permanent(reason) => break Outcome::Failed { reason },
+                Attempt::InDoubt(reason) => {
+                    conn = None;
+                    break Outcome::InDoubt { reason };
+                }
+                Attempt::Stop(reason) => {
+                    shared.set_stop(reason.clone(), false);
+                    break stopped_outcome(&reason, false);
+                }
+                Attempt::Transient { reason, broken } => {
+                    if broken {
+                        conn = None;
+                    }
+                    if let Some(o) = retry(reason) {
+                        break o;
+                    }
+                    tokio::time::sleep(backoff(tries)).await;
+                }
+            }
+        };
+        shared.record(index, outcome);
+    }
+    if let Some(mut c) = conn {
+        let _ = tokio::time::timeout(Duration::from_secs(2), c.quit()).await;
+    }
+}
+
+fn stopped_outcome(reason: &str, fatal: bool) -> Outcome {
+    if fatal {
+        Outcome::Failed {
+            reason: reason.to_string(),
+        }
+    } else {
+        Outcome::Deferred {
+            reason: format!("not sent: sending stopped ({reason})"),
+        }
+    }
+}
+
+/// Delivers `emails` over up to `settings.connections` sessions. The first session is opened
+/// alone, so a wrong password or a bad certificate is met once, not once per connection.
+pub fn deliver(
+    settings: &SmtpSettings,
+    password: Option<Secret>,
+    emails: Vec<Email>,
+    hooks: Arc<dyn Hooks>,
+) -> Result<Report> {
+    let n = emails.len();
+    let tls = tls_parameters(settings)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let shared = Arc::new(Shared {
+        settings: settings.clone(),
+        password,
+        client_id: ClientId::default(),
+        tls,
+        hooks,
+        queue: Mutex::new((0..n).collect()),
+        emails,
+        outcomes: Mutex::new(vec![None; n]),
+        stop: Mutex::new(None),
+        next_slot: Mutex::new(Instant::now()),
+    });
+    runtime.block_on(async {
+        if n == 0 {
+            return;
+        }
+        // The first session, with retries, before any other.
+        let mut first = None;
+        let mut tries = 0;
+        while first.is_none() {
+            tries += 1;
+            match open(&shared).await {
+                Ok(c) => first = Some(c),
+                Err(SessionError::Fatal(reason)) => {
+                    shared.set_stop(reason, true);
+                    break;
+                }
+                Err(SessionError::Transient(reason)) if tries >= MAX_ATTEMPTS => {
+                    let reason = format!("{reason} (tried {tries} times)");
+                    while let Some(i) = shared.pop() {
+                        shared.record(
+                            i,
+                            Outcome::Deferred {
+                                reason: reason.clone(),
+                            },
+                        );
+                    }
+                    return;
+                }
+                Err(SessionError::Transient(_)) => tokio::time::sleep(backoff(tries)).await,
+            }
+        }
+        let workers = settings.connections.min(n).max(1);
+        let mut handles = Vec::with_capacity(workers);
+        handles.push(tokio::spawn(worker(Arc::clone(&shared), first)));
+        for _ in 1..workers {
+            handles.push(tokio::spawn(worker(Arc::clone(&shared), None)));
+        }
+        for h in handles {
+            let _ = h.await;
+        }
+    });
+    let stopped = shared.stopped().filter(|(_, fatal)| !fatal).map(|(r, _)| r);
+    let outcomes = shared
+        .outcomes
+        .lock()
+        .map_err(|_| anyhow!("internal: outcome list poisoned"))?
+        .iter()
+        .map(|o| {
+            o.clone().unwrap_or(Outcome::Deferred {
+                reason: "not attempted".into(),
+            })
+        })
+        .collect();
+    Ok(Report { outcomes, stopped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_with_their_default_ports() {
+        let e = parse_url("smtps://me%40example.org@mail.example.org").unwrap();
+        assert_eq!(e.security, Security::Implicit);
+        assert_eq!(e.port, 465);
+        assert_eq!(e.user.as_deref(), Some("me@example.org"));
+        let e = parse_url("smtp://me@mail.example.org").unwrap();
+        assert_eq!((e.security, e.port), (Security::StartTls, 587));
+        let e = parse_url("smtp://127.0.0.1:2525?tls=none").unwrap();
+        assert_eq!((e.security, e.port, e.user), (Security::None, 2525, None));
+        let e = parse_url("smtp://[::1]:25?tls=none").unwrap();
+        assert_eq!(e.host, "::1");
+        assert!(parse_url("smtp://localhost:25?tls=none").is_ok());
+    }
+
+    #[test]
+    fn plaintext_is_refused_for_remote_hosts() {
+        let err = parse_url("smtp://example.org:25?tls=none").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("refusing plaintext SMTP to example.org")
+        );
+        assert!(parse_url("smtp://10.0.0.1:25?tls=none").is_err());
+        assert!(parse_url("smtps://127.0.0.1?tls=none").is_err());
+    }
+
+    #[test]
+    fn bad_urls_are_refused() {
+        assert!(parse_url("smtp://me:secret@example.org").is_err());
+        assert!(parse_url("http://example.org").is_err());
+        assert!(parse_url("smtp://example.org:0").is_err());
+        assert!(parse_url("smtp://example.org?tls=maybe").is_err());
+        assert!(parse_url("smtp://exa\nmple.org").is_err());
+    }
+
+    #[test]
+    fn rates_parse() {
+        let r = parse_rate("30/min").unwrap();
+        assert_eq!(r.interval(), Duration::from_secs(2));
+        assert_eq!(
+            parse_rate("2/s").unwrap().interval(),
+            Duration::from_millis(500)
+        );
+        assert!(parse_rate("0/min").is_err());
+        assert!(parse_rate("fast").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        assert_eq!(format!("{:?}", Secret("hunter2".into())), "Secret(..)");
+    }
+}
