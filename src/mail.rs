@@ -78,6 +78,16 @@ pub struct Email {
     pub bytes: Vec<u8>,
 }
 
+impl Email {
+    /// The message as an `.eml` file: exactly what the server receives before the final dot
+    /// (the transport ends the data with CRLF "." CRLF, after the message's own last CRLF).
+    pub fn eml(&self) -> Vec<u8> {
+        let mut v = self.bytes.clone();
+        v.extend_from_slice(b"\r\n");
+        v
+    }
+}
+
 /// Parses a mailbox ("Name <a@b>" or "a@b") after refusing line breaks and other controls,
 /// which would make lettre's header writer panic or inject headers.
 pub fn parse_mailbox(value: &str, what: &str) -> Result<Mailbox> {

@@ -227,7 +227,7 @@ fn dry_run(config: &Config, items: &[Item<'_>]) -> Result<Exit> {
     for item in items {
         match &item.email {
             Some(e) => {
-                write_atomic(&dir.join(format!("{}.eml", item.stem)), &e.bytes)?;
+                write_atomic(&dir.join(format!("{}.eml", item.stem)), &e.eml())?;
                 emails += 1;
             }
             None => {
@@ -266,7 +266,7 @@ impl Hooks for KeepSent {
     fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()> {
         if let Outcome::Sent { .. } = outcome {
             let path = self.dir.join(format!("{}.eml", self.stems[index]));
-            write_atomic(&path, &email.bytes)
+            write_atomic(&path, &email.eml())
                 .with_context(|| format!("sent, but cannot keep a copy at {}", path.display()))?;
         }
         Ok(())

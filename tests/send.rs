@@ -1,0 +1,594 @@
+//! `appeal send` against a real SMTP server (aiosmtpd, tests/smtp_server.py) on 127.0.0.1:
+//! plaintext loopback, STARTTLS + AUTH with a CA made at test time, refusals, faults, dry run.
+//!
+//! Needs the Python venv from `scripts/test-deps.sh` (or `APPEAL_TEST_PYTHON`).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use sha2::{Digest, Sha256};
+
+const NOW: &str = "2014-07-14T10:00:00Z";
+const PASSWORD: &str = "correct-horse-battery-staple-7";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("APPEAL_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/pyenv/bin/python"));
+    assert!(
+        p.exists(),
+        "no Python with aiosmtpd at {}: run scripts/test-deps.sh (or set APPEAL_TEST_PYTHON)",
+        p.display()
+    );
+    p
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// A running tests/smtp_server.py, killed on drop.
+struct Server {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let mut child = Command::new(python())
+            .arg(repo().join("tests/smtp_server.py"))
+            .args(["--port", &port.to_string(), "--dir"])
+            .arg(dir.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start smtp_server.py");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read");
+        assert!(
+            line.starts_with("listening"),
+            "server did not start: {line:?}"
+        );
+        Server { port, dir, child }
+    }
+
+    fn events(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("events.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    fn count(&self, prefix: &str) -> usize {
+        self.events()
+            .iter()
+            .filter(|e| e.starts_with(prefix))
+            .count()
+    }
+
+    fn messages(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("new"))
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    fn plain_url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The bundled example (5 authorities: 3 by email, 2 by post) copied into a temp dir, with a
+/// binary leaflet attached to every email.
+fn example() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::copy(repo().join("recipients.toml"), d.join("recipients.toml")).expect("copy");
+    std::fs::copy(repo().join("appeal.toml"), d.join("appeal.toml")).expect("copy");
+    let c = d.join("letters/duambekov");
+    std::fs::create_dir_all(&c).expect("mkdir");
+    for e in std::fs::read_dir(repo().join("letters/duambekov")).expect("letters") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), c.join(e.file_name())).expect("copy");
+    }
+    let campaign = std::fs::read_to_string(c.join("campaign.toml")).expect("read");
+    std::fs::write(
+        c.join("campaign.toml"),
+        format!("attachments = [\"leaflet.bin\"]\n{campaign}"),
+    )
+    .expect("write");
+    std::fs::write(c.join("leaflet.bin"), leaflet()).expect("write");
+    dir
+}
+
+fn leaflet() -> Vec<u8> {
+    // Every byte value, CR and LF and a lone dot line included.
+    let mut v: Vec<u8> = (0..=255u8).collect();
+    v.extend_from_slice(b"\r\n.\r\n..\n\r");
+    v.extend((0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    v
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn expect(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        self
+    }
+
+    fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+fn appeal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_appeal"))
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("APPEAL_NOW", NOW)
+        .env_remove("APPEAL_SMTP_PASSWORD")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run appeal");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Each message parsed by Python's `email` package under `policy.strict`.
+fn inspect(paths: &[PathBuf]) -> Vec<serde_json::Value> {
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    let out = Command::new(python())
+        .arg(repo().join("tests/smtp_server.py"))
+        .arg("--inspect")
+        .args(paths)
+        .output()
+        .expect("inspect");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+const EMAILED: [&str; 3] = ["foreign", "interior", "ombudsman"];
+
+#[test]
+fn plaintext_loopback_send_of_the_example() {
+    let server = Server::start(&[]);
+    let camp = example();
+    let run = appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", &server.plain_url()],
+        &[],
+    );
+    run.expect(0);
+    assert!(
+        run.stdout.contains("3 sent, 2 written, 0 failed"),
+        "{}",
+        run.stdout
+    );
+
+    let out = camp.path().join("out/duambekov");
+    assert_eq!(files_in(&out), ["president.pdf", "prosecutor.pdf", "sent"]);
+    assert_eq!(
+        files_in(&out.join("sent")),
+        ["foreign.eml", "interior.eml", "ombudsman.eml"]
+    );
+    let stored = server.messages();
+    assert_eq!(stored.len(), 3);
+    let parsed = inspect(&stored);
+
+    // The same letters as PDF files, from the same provider, to compare attachments with.
+    let pdfs = tempfile::tempdir().expect("tempdir");
+    let pdf_dir = pdfs.path().to_str().expect("utf8");
+    appeal(
+        camp.path(),
+        &["send", "--dry-run", "--via", "post", "--out", pdf_dir],
+        &[],
+    )
+    .expect(0);
+    let via_post = pdfs.path();
+    let preview = appeal(camp.path(), &["preview", "--json"], &[]);
+    preview.expect(0);
+    let previews: Vec<serde_json::Value> = preview
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+
+    let subject_ru = "Об уголовном деле Мусагали Дуамбекова (ст. 129 УК РК)";
+    let mut seen = Vec::new();
+    for m in &parsed {
+        assert_eq!(m["defects"], serde_json::json!([]), "{m}");
+        assert_eq!(m["subject"], subject_ru);
+        assert_eq!(m["from"], "Alex Sample <alex.sample@example.org>");
+        assert!(
+            m["message-id"]
+                .as_str()
+                .expect("id")
+                .ends_with("@example.org>")
+        );
+        assert_eq!(m["date"], "Mon, 14 Jul 2014 10:00:00 +0000");
+        let atts = m["attachments"].as_array().expect("attachments");
+        assert_eq!(atts.len(), 2, "{m}");
+        let pdf_name = atts[0]["name"].as_str().expect("name");
+        let id = pdf_name.trim_end_matches(".pdf");
+        seen.push(id.to_string());
+        // The body is the letter's text, as preview shows it (after its address block).
+        // Text parts travel in canonical form (CRLF line ends).
+        let text = m["text"].as_str().expect("text").replace("\r\n", "\n");
+        let p = previews.iter().find(|p| p["id"] == id).expect("preview");
+        assert!(
+            p["text"].as_str().expect("text").ends_with(&text),
+            "body of {id} differs from its preview"
+        );
+        assert!(text.contains("Мусагали"), "{text}");
+        assert!(m["html"].as_str().expect("html").contains("<p>"));
+        // The PDF round-trips byte for byte.
+        let pdf = std::fs::read(via_post.join(format!("{id}.pdf"))).expect("pdf");
+        assert_eq!(atts[0]["type"], "application/pdf");
+        assert_eq!(atts[0]["sha256"], sha256_hex(&pdf), "{id}.pdf");
+        assert_eq!(atts[1]["name"], "leaflet.bin");
+        assert_eq!(atts[1]["sha256"], sha256_hex(&leaflet()));
+        // The copy kept under sent/ is what the server received.
+        let kept = std::fs::read(out.join("sent").join(format!("{id}.eml"))).expect("kept");
+        let got = std::fs::read(
+            stored
+                .iter()
+                .find(|s| std::fs::read(s).expect("read") == kept)
+                .expect("a stored message equal to the kept copy"),
+        )
+        .expect("read");
+        assert_eq!(got, kept);
+    }
+    seen.sort();
+    assert_eq!(seen, EMAILED);
+}
+
+#[test]
+fn starttls_and_auth_with_a_test_ca() {
+    let certs = tempfile::tempdir().expect("tempdir");
+    let status = Command::new(python())
+        .arg(repo().join("tests/smtp_server.py"))
+        .arg("--make-certs")
+        .arg(certs.path())
+        .status()
+        .expect("make certs");
+    assert!(status.success());
+    let cert = certs.path().join("server.pem");
+    let key = certs.path().join("server.key");
+    let ca = certs.path().join("ca.pem");
+    let server = Server::start(&[
+        "--cert",
+        cert.to_str().expect("utf8"),
+        "--key",
+        key.to_str().expect("utf8"),
+        "--user",
+        "alex",
+        "--password",
+        PASSWORD,
+    ]);
+    let camp = example();
+    let url = format!("smtp://alex@localhost:{}", server.port);
+
+    // Without the test CA the certificate is not trusted: nothing is sent.
+    let run = appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", &url],
+        &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
+    );
+    run.expect(1).stderr_has("certificate");
+    assert_eq!(server.messages().len(), 0);
+    assert_eq!(
+        server.count("AUTH"),
+        0,
+        "no password before the certificate is trusted"
+    );
+
+    let run = appeal(
+        camp.path(),
+        &[
+            "send",
+            "--yes",
+            "--smtp",
+            &url,
+            "--smtp-ca",
+            ca.to_str().expect("utf8"),
+        ],
+        &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
+    );
+    run.expect(0);
+    assert_eq!(server.messages().len(), 3);
+    assert!(server.count("AUTH alex ok") >= 1);
+    for m in inspect(&server.messages()) {
+        assert_eq!(m["defects"], serde_json::json!([]));
+    }
+    assert!(
+        !run.all().contains(PASSWORD),
+        "the password leaked into the output"
+    );
+    let out = camp.path().join("out/duambekov/sent");
+    for f in files_in(&out) {
+        let bytes = std::fs::read(out.join(&f)).expect("read");
+        assert!(!String::from_utf8_lossy(&bytes).contains(PASSWORD));
+    }
+    for m in server.messages() {
+        let bytes = std::fs::read(m).expect("read");
+        assert!(!String::from_utf8_lossy(&bytes).contains(PASSWORD));
+    }
+
+    // The password can also come from password_command, run without a shell.
+    let settings = std::fs::read_to_string(camp.path().join("appeal.toml")).expect("read");
+    std::fs::write(
+        camp.path().join("appeal.toml"),
+        format!(
+            "{settings}\n[smtp]\nurl = \"{url}\"\nca = \"{}\"\npassword_command = [\"echo\", \"{PASSWORD}\"]\n",
+            ca.display()
+        ),
+    )
+    .expect("write");
+    let run = appeal(camp.path(), &["send", "--yes", "--only", "ombudsman"], &[]);
+    run.expect(0);
+    assert!(!run.all().contains(PASSWORD));
+    assert_eq!(server.messages().len(), 4);
+}
+
+#[test]
+fn wrong_password_is_one_clear_error_without_a_retry_storm() {
+    let certs = tempfile::tempdir().expect("tempdir");
+    Command::new(python())
+        .arg(repo().join("tests/smtp_server.py"))
+        .arg("--make-certs")
+        .arg(certs.path())
+        .status()
+        .expect("make certs");
+    let p = |f: &str| certs.path().join(f).to_string_lossy().into_owned();
+    let server = Server::start(&[
+        "--cert",
+        &p("server.pem"),
+        "--key",
+        &p("server.key"),
+        "--user",
+        "alex",
+        "--password",
+        PASSWORD,
+    ]);
+    let camp = example();
+    let url = format!("smtp://alex@127.0.0.1:{}", server.port);
+    let run = appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", &url, "--smtp-ca", &p("ca.pem")],
+        &[("APPEAL_SMTP_PASSWORD", "wrong-password-123")],
+    );
+    assert!(run.code == 1 || run.code == 2, "exit {}", run.code);
+    run.stderr_has("authentication as `alex`");
+    assert!(!run.all().contains("wrong-password-123"));
+    assert!(server.count("AUTH") <= 2, "{:?}", server.events());
+    assert_eq!(server.messages().len(), 0);
+}
+
+#[test]
+fn plaintext_to_a_remote_host_is_refused_before_connecting() {
+    let camp = example();
+    appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", "smtp://example.org:25?tls=none"],
+        &[],
+    )
+    .expect(2)
+    .stderr_has("refusing plaintext SMTP to example.org");
+    assert!(!camp.path().join("out").exists(), "nothing written");
+}
+
+#[test]
+fn a_server_without_starttls_is_refused_when_tls_is_required() {
+    let server = Server::start(&[]);
+    let camp = example();
+    let url = format!("smtp://127.0.0.1:{}", server.port);
+    appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[])
+        .expect(1)
+        .stderr_has("does not offer STARTTLS");
+    assert_eq!(server.messages().len(), 0);
+    assert_eq!(server.count("RCPT"), 0);
+}
+
+#[test]
+fn a_550_for_one_recipient_does_not_stop_the_others() {
+    let server = Server::start(&["--reject", "midrk@mfa.kz"]);
+    let camp = example();
+    let run = appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", &server.plain_url()],
+        &[],
+    );
+    run.expect(1)
+        .stderr_has("foreign <midrk@mfa.kz>: RCPT TO: 550 5.1.1");
+    assert_eq!(server.messages().len(), 2);
+    assert_eq!(server.count("RCPT midrk@mfa.kz"), 1, "a 5xx is not retried");
+    assert!(
+        run.stdout.contains("2 sent, 2 written, 1 failed"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_451_is_retried_then_accepted() {
+    let server = Server::start(&["--defer-first", "1"]);
+    let camp = example();
+    appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", &server.plain_url()],
+        &[],
+    )
+    .expect(0);
+    assert_eq!(server.messages().len(), 3);
+    assert_eq!(server.count("RCPT"), 4);
+    assert!(server.events().iter().any(|e| e.ends_with(" 451")));
+}
+
+#[test]
+fn a_421_drops_the_connection_and_the_letter_is_sent_on_a_new_one() {
+    let server = Server::start(&["--busy-first", "1"]);
+    let camp = example();
+    appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", &server.plain_url()],
+        &[],
+    )
+    .expect(0);
+    assert_eq!(server.messages().len(), 3);
+}
+
+#[test]
+fn a_connection_lost_after_the_data_is_in_doubt_and_not_resent() {
+    let server = Server::start(&["--drop-after-data", "1"]);
+    let camp = example();
+    let run = appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", &server.plain_url()],
+        &[],
+    );
+    run.expect(75).stderr_has("in doubt");
+    // The server kept all three; the one in doubt was not sent a second time.
+    assert_eq!(server.messages().len(), 3);
+    assert_eq!(server.count("RCPT"), 3);
+    assert!(
+        run.stdout
+            .contains("2 sent, 2 written, 0 failed, 0 deferred, 1 in doubt")
+    );
+}
+
+#[test]
+fn connection_refused_is_deferred_with_a_clear_message() {
+    let camp = example();
+    let url = format!("smtp://127.0.0.1:{}?tls=none", free_port());
+    let run = appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[]);
+    run.expect(75).stderr_has("cannot connect to 127.0.0.1");
+    assert!(
+        run.stdout
+            .contains("0 sent, 2 written, 0 failed, 3 deferred")
+    );
+}
+
+#[test]
+fn dry_run_writes_eml_files_and_opens_no_socket() {
+    let server = Server::start(&[]);
+    let camp = example();
+    let run = appeal(
+        camp.path(),
+        &["send", "--dry-run", "--smtp", &server.plain_url()],
+        &[],
+    );
+    run.expect(0);
+    let out = camp.path().join("out/duambekov");
+    assert_eq!(
+        files_in(&out.join("dry-run")),
+        ["foreign.eml", "interior.eml", "ombudsman.eml"]
+    );
+    assert_eq!(
+        files_in(&out),
+        ["dry-run", "president.pdf", "prosecutor.pdf"]
+    );
+    assert_eq!(server.count("CONNECT"), 0);
+    let emls: Vec<PathBuf> = EMAILED
+        .iter()
+        .map(|id| out.join("dry-run").join(format!("{id}.eml")))
+        .collect();
+    for m in inspect(&emls) {
+        assert_eq!(m["defects"], serde_json::json!([]));
+    }
+    // Without any SMTP settings, too; and the output is the same bytes.
+    let before = std::fs::read(&emls[0]).expect("read");
+    appeal(camp.path(), &["send", "--dry-run"], &[]).expect(0);
+    assert_eq!(std::fs::read(&emls[0]).expect("read"), before);
+}
+
+#[test]
+fn no_prompt_and_no_send_without_yes_when_stdin_is_not_a_terminal() {
+    let server = Server::start(&[]);
+    let camp = example();
+    appeal(camp.path(), &["send", "--smtp", &server.plain_url()], &[])
+        .expect(2)
+        .stderr_has("add --yes");
+    assert_eq!(server.count("CONNECT"), 0);
+}
+
+#[test]
+fn no_smtp_settings_names_both_ways_to_configure_it() {
+    let camp = example();
+    appeal(camp.path(), &["send", "--yes"], &[])
+        .expect(2)
+        .stderr_has("--smtp URL")
+        .stderr_has("[smtp] in appeal.toml");
+}
