@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
@@ -409,7 +411,10 @@ struct Shared {
     settings: SmtpSettings,
     password: Option<Secret>,
     client_id: ClientId,
+    /// STARTTLS parameters (lettre's).
     tls: Option<TlsParameters>,
+    /// Implicit TLS configuration (ours, over our own socket).
+    implicit_tls: Option<Arc<rustls::ClientConfig>>,
     hooks: Arc<dyn Hooks>,
     queue: Mutex<VecDeque<usize>>,
     emails: Vec<Email>,
@@ -480,6 +485,75 @@ fn tls_parameters(settings: &SmtpSettings) -> Result<Option<TlsParameters>> {
     Ok(Some(params))
 }
 
+/// The rustls configuration for implicit TLS: the system's roots plus the optional extra CA.
+fn implicit_tls_config(settings: &SmtpSettings) -> Result<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    if let Some(ca) = &settings.ca {
+        let certs = CertificateDer::pem_file_iter(ca)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| anyhow!("CA file {} is not a PEM certificate: {e}", ca.display()))?;
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| anyhow!("CA file {}: {e}", ca.display()))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| anyhow!("cannot set up TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// A TLS stream over our own socket, in the shape lettre takes for a transport.
+#[derive(Debug)]
+struct ImplicitTls(tokio_rustls::client::TlsStream<tokio::net::TcpStream>);
+
+impl AsyncTokioStream for ImplicitTls {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+impl tokio::io::AsyncRead for ImplicitTls {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for ImplicitTls {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
 /// `"550 5.1.1 no such user"` from a lettre error carrying a reply; else its description.
 fn server_words(e: &lettre::transport::smtp::Error) -> String {
     match (e.status(), std::error::Error::source(e)) {
@@ -536,76 +610,71 @@ async fn open(shared: &Shared) -> Result<AsyncSmtpConnection, SessionError> {
     let s = &shared.settings;
     let ep = &s.endpoint;
     let t = s.timeout;
-    let mut conn = match ep.security {
+    let tcp = match tokio::time::timeout(
+        t,
+        tokio::net::TcpStream::connect((ep.host.as_str(), ep.port)),
+    )
+    .await
+    {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => {
+            return Err(SessionError::Transient(format!(
+                "cannot connect to {ep}: {e}"
+            )));
+        }
+        Err(_) => {
+            return Err(SessionError::Transient(format!(
+                "cannot connect to {ep}: no answer within {}s",
+                t.as_secs()
+            )));
+        }
+    };
+    // lettre writes each command and waits for its reply; without this each write waits
+    // for the peer's delayed ACK (Nagle), some 40 ms per command.
+    let _ = tcp.set_nodelay(true);
+    let stream: Box<dyn AsyncTokioStream> = match ep.security {
         Security::Implicit => {
-            let tls = shared.tls.clone();
-            match tokio::time::timeout(
-                t,
-                AsyncSmtpConnection::connect_tokio1(
-                    (ep.host.as_str(), ep.port),
-                    Some(t),
-                    &shared.client_id,
-                    tls,
-                    None,
-                ),
-            )
-            .await
-            {
-                Ok(Ok(c)) => c,
-                Ok(Err(e)) if e.is_tls() || e.to_string().contains("certificate") => {
+            let Some(config) = shared.implicit_tls.clone() else {
+                return Err(SessionError::Fatal("internal: no TLS configuration".into()));
+            };
+            let name = match rustls::pki_types::ServerName::try_from(ep.host.clone()) {
+                Ok(n) => n,
+                Err(e) => {
                     return Err(SessionError::Fatal(format!(
-                        "TLS with {ep} failed: {}",
-                        server_words(&e)
+                        "`{}` is not a valid TLS server name: {e}",
+                        ep.host
                     )));
                 }
+            };
+            let connector = tokio_rustls::TlsConnector::from(config);
+            match tokio::time::timeout(t, connector.connect(name, tcp)).await {
+                Ok(Ok(tls)) => Box::new(ImplicitTls(tls)),
                 Ok(Err(e)) => {
-                    return Err(classify_open(&e, &format!("cannot connect to {ep}")));
+                    return Err(SessionError::Fatal(format!("TLS with {ep} failed: {e}")));
                 }
                 Err(_) => {
                     return Err(SessionError::Transient(format!(
-                        "cannot connect to {ep}: no answer within {}s",
+                        "TLS with {ep}: no answer within {}s",
                         t.as_secs()
                     )));
                 }
             }
         }
-        Security::StartTls | Security::None => {
-            let tcp = match tokio::time::timeout(
-                t,
-                tokio::net::TcpStream::connect((ep.host.as_str(), ep.port)),
-            )
-            .await
-            {
-                Ok(Ok(tcp)) => tcp,
-                Ok(Err(e)) => {
-                    return Err(SessionError::Transient(format!(
-                        "cannot connect to {ep}: {e}"
-                    )));
-                }
-                Err(_) => {
-                    return Err(SessionError::Transient(format!(
-                        "cannot connect to {ep}: no answer within {}s",
-                        t.as_secs()
-                    )));
-                }
-            };
-            // lettre writes each command and waits; without this each one waits for Nagle.
-            let _ = tcp.set_nodelay(true);
-            match tokio::time::timeout(
-                t,
-                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &shared.client_id),
-            )
-            .await
-            {
-                Ok(Ok(c)) => c,
-                Ok(Err(e)) => return Err(classify_open(&e, &format!("{ep} greeting"))),
-                Err(_) => {
-                    return Err(SessionError::Transient(format!(
-                        "{ep} sent no greeting within {}s",
-                        t.as_secs()
-                    )));
-                }
-            }
+        Security::StartTls | Security::None => Box::new(tcp),
+    };
+    let mut conn = match tokio::time::timeout(
+        t,
+        AsyncSmtpConnection::connect_with_transport(stream, &shared.client_id),
+    )
+    .await
+    {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return Err(classify_open(&e, &format!("{ep} greeting"))),
+        Err(_) => {
+            return Err(SessionError::Transient(format!(
+                "{ep} sent no greeting within {}s",
+                t.as_secs()
+            )));
         }
     };
     if ep.security == Security::StartTls {
@@ -642,7 +711,7 @@ async fn open(shared: &Shared) -> Result<AsyncSmtpConnection, SessionError> {
         }
     }
     if let Some(user) = &ep.user {
-        if !conn.is_encrypted() && !ep.is_loopback() {
+        if !conn.is_encrypted() && ep.security != Security::Implicit && !ep.is_loopback() {
             conn.abort().await;
             return Err(SessionError::Fatal(format!(
                 "refusing to send the password to {ep} over an unencrypted connection"
@@ -662,6 +731,13 @@ async fn open(shared: &Shared) -> Result<AsyncSmtpConnection, SessionError> {
                 return Err(SessionError::Transient(format!(
                     "authentication at {ep}: {}",
                     server_words(&e)
+                )));
+            }
+            Ok(Err(e)) if e.is_client() => {
+                conn.abort().await;
+                return Err(SessionError::Fatal(format!(
+                    "{ep} offers no authentication mechanism appeal supports (PLAIN, LOGIN) on \
+                     this connection"
                 )));
             }
             Ok(Err(e)) => {
@@ -873,6 +949,10 @@ pub fn deliver(
         settings: settings.clone(),
         password,
         client_id: ClientId::default(),
+        implicit_tls: match settings.endpoint.security {
+            Security::Implicit => Some(implicit_tls_config(settings)?),
+            _ => None,
+        },
         tls,
         hooks,
         queue: Mutex::new((0..n).collect()),

@@ -592,3 +592,45 @@ fn no_smtp_settings_names_both_ways_to_configure_it() {
         .stderr_has("--smtp URL")
         .stderr_has("[smtp] in appeal.toml");
 }
+
+#[test]
+fn implicit_tls_with_auth_and_the_test_ca() {
+    let certs = tempfile::tempdir().expect("tempdir");
+    Command::new(python())
+        .arg(repo().join("tests/smtp_server.py"))
+        .arg("--make-certs")
+        .arg(certs.path())
+        .status()
+        .expect("make certs");
+    let p = |f: &str| certs.path().join(f).to_string_lossy().into_owned();
+    let server = Server::start(&[
+        "--cert",
+        &p("server.pem"),
+        "--key",
+        &p("server.key"),
+        "--implicit-tls",
+        "--user",
+        "alex",
+        "--password",
+        PASSWORD,
+    ]);
+    let camp = example();
+    let url = format!("smtps://alex@localhost:{}", server.port);
+    appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", &url],
+        &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
+    )
+    .expect(1)
+    .stderr_has("certificate");
+    assert_eq!(server.count("AUTH"), 0);
+    let run = appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", &url, "--smtp-ca", &p("ca.pem")],
+        &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
+    );
+    run.expect(0);
+    assert!(!run.all().contains(PASSWORD));
+    assert_eq!(server.messages().len(), 3);
+    assert!(server.count("AUTH alex ok") >= 1);
+}

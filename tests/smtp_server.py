@@ -225,7 +225,8 @@ def serve(args):
     smtp_kwargs = {}
     if args.user:
         smtp_kwargs["authenticator"] = authenticator(args, handler)
-        smtp_kwargs["auth_require_tls"] = bool(ctx)
+        # With implicit TLS the whole session is encrypted, but aiosmtpd only counts STARTTLS.
+        smtp_kwargs["auth_require_tls"] = bool(ctx) and not args.implicit_tls
     if ctx and args.implicit_tls:
         kwargs["ssl_context"] = ctx
     elif ctx:
