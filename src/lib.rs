@@ -9,6 +9,7 @@ pub mod batch;
 pub mod campaign;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod diag;
 pub mod exit;
 pub mod init;

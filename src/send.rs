@@ -9,13 +9,14 @@ use anyhow::{Context, Result, bail};
 
 use crate::app::plural;
 use crate::config::Config;
+use crate::delivery::{self, Hooks, Outcome};
 use crate::diag::Problems;
 use crate::exit::Exit;
 use crate::letter::Letter;
 use crate::mail::{self, Email, FileAttachment, MailContext};
 use crate::plan::{self, Delivery};
 use crate::recipients::Channel;
-use crate::smtp::{self, Hooks, Outcome, SmtpFlags};
+use crate::smtp::{self, SmtpFlags};
 
 /// What `appeal send` was asked to do.
 #[derive(Debug, Default, Clone)]
@@ -305,7 +306,7 @@ fn write_and_report(
             dir: config.out_dir.join("sent"),
             stems: with_email.iter().map(|i| i.stem.clone()).collect(),
         });
-        let report = smtp::deliver(&settings, password, emails, hooks)?;
+        let report = delivery::deliver(&settings, password, emails, hooks)?;
         for (item, outcome) in with_email.iter().zip(&report.outcomes) {
             match outcome {
                 Outcome::Sent { reply, .. } => {

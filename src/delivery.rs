@@ -1,0 +1,704 @@
+//! Delivery over SMTP: sessions driven step by step on our own sockets (TCP_NODELAY, a timeout
+//! on every step), STARTTLS or implicit TLS, AUTH, several connections, a rate, retries with
+//! backoff for transient failures.
+//!
+//! Each message ends in an [`Outcome`]. [`Hooks`] are told just before DATA and once the outcome
+//! is known, so a ledger can record *pending* before the data goes out and *sent* after the 250.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
+
+use crate::mail::Email;
+use crate::smtp::{PASSWORD_ENV, Secret, Security, SmtpSettings};
+
+/// How one message ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server took it: its final reply, and the Message-ID sent.
+    Sent { reply: String, message_id: String },
+    /// A transient failure before the data went out, retries used up: try again later.
+    Deferred { reason: String },
+    /// A permanent refusal, in the server's words, or a setup failure that retrying won't fix.
+    Failed { reason: String },
+    /// The connection broke after the data went out and before the reply: it may have arrived.
+    InDoubt { reason: String },
+}
+
+/// Told about each message as it travels. Errors stop the run: nothing more is sent.
+pub trait Hooks: Send + Sync {
+    /// Just before DATA: after this the message may arrive.
+    fn before_data(&self, index: usize, email: &Email) -> Result<()>;
+    /// Once per message, with its final outcome.
+    fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()>;
+}
+
+/// Hooks that do nothing.
+pub struct NoHooks;
+
+impl Hooks for NoHooks {
+    fn before_data(&self, _: usize, _: &Email) -> Result<()> {
+        Ok(())
+    }
+    fn outcome(&self, _: usize, _: &Email, _: &Outcome) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Retry policy for transient failures.
+const MAX_ATTEMPTS: u32 = 4;
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+fn backoff(attempt: u32) -> Duration {
+    (BACKOFF_BASE * 2u32.saturating_pow(attempt.saturating_sub(1))).min(BACKOFF_MAX)
+}
+
+/// The result of delivering a batch.
+#[derive(Debug)]
+pub struct Report {
+    /// One per email, in input order.
+    pub outcomes: Vec<Outcome>,
+    /// Why sending stopped early (a hook failed), if it did.
+    pub stopped: Option<String>,
+}
+
+/// Why a session step did not work.
+#[derive(Debug)]
+enum SessionError {
+    /// Worth another try later (network, 4xx).
+    Transient(String),
+    /// Retrying cannot help (TLS, authentication, no STARTTLS): stop everything.
+    Fatal(String),
+}
+
+/// How one attempt at one message ended.
+enum Attempt {
+    Sent(String),
+    Permanent(String),
+    /// Before the data; `broken` when the connection cannot be reused.
+    Transient {
+        reason: String,
+        broken: bool,
+    },
+    InDoubt(String),
+    Stop(String),
+}
+
+struct Shared {
+    settings: SmtpSettings,
+    password: Option<Secret>,
+    client_id: ClientId,
+    /// STARTTLS parameters (lettre's).
+    tls: Option<TlsParameters>,
+    /// Implicit TLS configuration (ours, over our own socket).
+    implicit_tls: Option<Arc<rustls::ClientConfig>>,
+    hooks: Arc<dyn Hooks>,
+    queue: Mutex<VecDeque<usize>>,
+    emails: Vec<Email>,
+    outcomes: Mutex<Vec<Option<Outcome>>>,
+    /// Set once something makes further sending pointless or unsafe.
+    stop: Mutex<Option<(String, bool)>>,
+    next_slot: Mutex<Instant>,
+}
+
+impl Shared {
+    fn stopped(&self) -> Option<(String, bool)> {
+        self.stop.lock().ok().and_then(|s| s.clone())
+    }
+
+    fn set_stop(&self, reason: String, fatal: bool) {
+        if let Ok(mut s) = self.stop.lock()
+            && s.is_none()
+        {
+            *s = Some((reason, fatal));
+        }
+    }
+
+    fn pop(&self) -> Option<usize> {
+        self.queue.lock().ok().and_then(|mut q| q.pop_front())
+    }
+
+    fn record(&self, index: usize, outcome: Outcome) {
+        if let Err(e) = self.hooks.outcome(index, &self.emails[index], &outcome) {
+            self.set_stop(format!("{e:#}"), false);
+        }
+        if let Ok(mut o) = self.outcomes.lock() {
+            o[index] = Some(outcome);
+        }
+    }
+
+    async fn wait_for_slot(&self) {
+        let Some(rate) = self.settings.rate else {
+            return;
+        };
+        let at = match self.next_slot.lock() {
+            Ok(mut next) => {
+                let at = (*next).max(Instant::now());
+                *next = at + rate.interval();
+                at
+            }
+            Err(_) => return,
+        };
+        tokio::time::sleep_until(at.into()).await;
+    }
+}
+
+/// Builds the TLS parameters: the system's roots plus the optional extra CA; always verified.
+fn tls_parameters(settings: &SmtpSettings) -> Result<Option<TlsParameters>> {
+    if settings.endpoint.security == Security::None {
+        return Ok(None);
+    }
+    let mut builder = TlsParameters::builder(settings.endpoint.host.clone());
+    if let Some(ca) = &settings.ca {
+        let pem =
+            std::fs::read(ca).with_context(|| format!("cannot read CA file {}", ca.display()))?;
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| anyhow!("CA file {} is not a PEM certificate: {e}", ca.display()))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    let params = builder
+        .build_rustls()
+        .map_err(|e| anyhow!("cannot set up TLS: {e}"))?;
+    Ok(Some(params))
+}
+
+/// The rustls configuration for implicit TLS: the system's roots plus the optional extra CA.
+fn implicit_tls_config(settings: &SmtpSettings) -> Result<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    if let Some(ca) = &settings.ca {
+        let certs = CertificateDer::pem_file_iter(ca)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| anyhow!("CA file {} is not a PEM certificate: {e}", ca.display()))?;
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| anyhow!("CA file {}: {e}", ca.display()))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| anyhow!("cannot set up TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// A TLS stream over our own socket, in the shape lettre takes for a transport.
+#[derive(Debug)]
+struct ImplicitTls(tokio_rustls::client::TlsStream<tokio::net::TcpStream>);
+
+impl AsyncTokioStream for ImplicitTls {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+impl tokio::io::AsyncRead for ImplicitTls {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for ImplicitTls {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
+/// `"550 5.1.1 no such user"` from a lettre error carrying a reply; else its description.
+fn server_words(e: &lettre::transport::smtp::Error) -> String {
+    match (e.status(), std::error::Error::source(e)) {
+        (Some(code), Some(src)) => format!("{code} {src}"),
+        (Some(code), None) => code.to_string(),
+        _ => {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(inner) = src {
+                let t = inner.to_string();
+                if !s.contains(&t) {
+                    s.push_str(": ");
+                    s.push_str(&t);
+                }
+                src = inner.source();
+            }
+            s
+        }
+    }
+}
+
+fn reply_text(r: &Response) -> String {
+    let lines: Vec<&str> = r.message().collect();
+    format!("{} {}", r.code(), lines.join(" "))
+        .trim_end()
+        .to_string()
+}
+
+/// A step that did not work: the server's reply code if it gave one, and the words.
+struct StepFail {
+    code: Option<String>,
+    text: String,
+}
+
+async fn step<T, F>(timeout: Duration, what: &str, fut: F) -> Result<T, StepFail>
+where
+    F: std::future::Future<Output = Result<T, lettre::transport::smtp::Error>>,
+{
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(StepFail {
+            code: e.status().map(|c| c.to_string()),
+            text: format!("{what}: {}", server_words(&e)),
+        }),
+        Err(_) => Err(StepFail {
+            code: None,
+            text: format!("{what}: no answer within {}s", timeout.as_secs()),
+        }),
+    }
+}
+
+/// Opens one ready session: TCP (no Nagle delay), greeting, EHLO, TLS, AUTH.
+async fn open(shared: &Shared) -> Result<AsyncSmtpConnection, SessionError> {
+    let s = &shared.settings;
+    let ep = &s.endpoint;
+    let t = s.timeout;
+    let tcp = match tokio::time::timeout(
+        t,
+        tokio::net::TcpStream::connect((ep.host.as_str(), ep.port)),
+    )
+    .await
+    {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => {
+            return Err(SessionError::Transient(format!(
+                "cannot connect to {ep}: {e}"
+            )));
+        }
+        Err(_) => {
+            return Err(SessionError::Transient(format!(
+                "cannot connect to {ep}: no answer within {}s",
+                t.as_secs()
+            )));
+        }
+    };
+    // lettre writes each command and waits for its reply; without this each write waits
+    // for the peer's delayed ACK (Nagle), some 40 ms per command.
+    let _ = tcp.set_nodelay(true);
+    let stream: Box<dyn AsyncTokioStream> = match ep.security {
+        Security::Implicit => {
+            let Some(config) = shared.implicit_tls.clone() else {
+                return Err(SessionError::Fatal("internal: no TLS configuration".into()));
+            };
+            let name = match rustls::pki_types::ServerName::try_from(ep.host.clone()) {
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(SessionError::Fatal(format!(
+                        "`{}` is not a valid TLS server name: {e}",
+                        ep.host
+                    )));
+                }
+            };
+            let connector = tokio_rustls::TlsConnector::from(config);
+            match tokio::time::timeout(t, connector.connect(name, tcp)).await {
+                Ok(Ok(tls)) => Box::new(ImplicitTls(tls)),
+                Ok(Err(e)) => {
+                    return Err(SessionError::Fatal(format!("TLS with {ep} failed: {e}")));
+                }
+                Err(_) => {
+                    return Err(SessionError::Transient(format!(
+                        "TLS with {ep}: no answer within {}s",
+                        t.as_secs()
+                    )));
+                }
+            }
+        }
+        Security::StartTls | Security::None => Box::new(tcp),
+    };
+    let mut conn = match tokio::time::timeout(
+        t,
+        AsyncSmtpConnection::connect_with_transport(stream, &shared.client_id),
+    )
+    .await
+    {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return Err(classify_open(&e, &format!("{ep} greeting"))),
+        Err(_) => {
+            return Err(SessionError::Transient(format!(
+                "{ep} sent no greeting within {}s",
+                t.as_secs()
+            )));
+        }
+    };
+    if ep.security == Security::StartTls {
+        if !conn.server_info().supports_feature(Extension::StartTls) {
+            conn.abort().await;
+            return Err(SessionError::Fatal(format!(
+                "{ep} does not offer STARTTLS, and smtp:// requires it; use smtps:// if the server \
+                 speaks TLS from the start (port 465)"
+            )));
+        }
+        let Some(tls) = shared.tls.clone() else {
+            return Err(SessionError::Fatal("internal: no TLS parameters".into()));
+        };
+        match tokio::time::timeout(t, conn.starttls(tls, &shared.client_id)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) if e.is_transient() => {
+                return Err(SessionError::Transient(format!(
+                    "STARTTLS: {}",
+                    server_words(&e)
+                )));
+            }
+            Ok(Err(e)) => {
+                return Err(SessionError::Fatal(format!(
+                    "TLS with {ep} failed: {}",
+                    server_words(&e)
+                )));
+            }
+            Err(_) => {
+                return Err(SessionError::Transient(format!(
+                    "STARTTLS with {ep}: no answer within {}s",
+                    t.as_secs()
+                )));
+            }
+        }
+    }
+    if let Some(user) = &ep.user {
+        if !conn.is_encrypted() && ep.security != Security::Implicit && !ep.is_loopback() {
+            conn.abort().await;
+            return Err(SessionError::Fatal(format!(
+                "refusing to send the password to {ep} over an unencrypted connection"
+            )));
+        }
+        let Some(password) = &shared.password else {
+            return Err(SessionError::Fatal(format!(
+                "SMTP user `{user}` needs a password: set {PASSWORD_ENV} or [smtp] password_command"
+            )));
+        };
+        let creds = Credentials::new(user.clone(), password.expose().to_string());
+        match tokio::time::timeout(t, conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds))
+            .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) if e.is_transient() => {
+                return Err(SessionError::Transient(format!(
+                    "authentication at {ep}: {}",
+                    server_words(&e)
+                )));
+            }
+            Ok(Err(e)) if e.is_client() => {
+                conn.abort().await;
+                return Err(SessionError::Fatal(format!(
+                    "{ep} offers no authentication mechanism appeal supports (PLAIN, LOGIN) on \
+                     this connection"
+                )));
+            }
+            Ok(Err(e)) => {
+                conn.abort().await;
+                return Err(SessionError::Fatal(format!(
+                    "authentication as `{user}` at {ep} failed: {} (check {PASSWORD_ENV} or \
+                     password_command)",
+                    server_words(&e)
+                )));
+            }
+            Err(_) => {
+                return Err(SessionError::Transient(format!(
+                    "authentication at {ep}: no answer within {}s",
+                    t.as_secs()
+                )));
+            }
+        }
+    }
+    Ok(conn)
+}
+
+fn classify_open(e: &lettre::transport::smtp::Error, what: &str) -> SessionError {
+    let words = format!("{what}: {}", server_words(e));
+    if e.is_permanent() {
+        SessionError::Fatal(words)
+    } else {
+        SessionError::Transient(words)
+    }
+}
+
+/// One try at one message over an open session.
+async fn attempt(shared: &Shared, conn: &mut AsyncSmtpConnection, index: usize) -> Attempt {
+    let email = &shared.emails[index];
+    let t = shared.settings.timeout;
+    let mut params = Vec::new();
+    if !email.bytes.is_ascii() {
+        if !conn.server_info().supports_feature(Extension::EightBitMime) {
+            return Attempt::Permanent(
+                "the message is not 7-bit and the server does not offer 8BITMIME".into(),
+            );
+        }
+        params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    let before = async {
+        step(
+            t,
+            "MAIL FROM",
+            conn.command(Mail::new(Some(email.from.clone()), params)),
+        )
+        .await?;
+        step(
+            t,
+            "RCPT TO",
+            conn.command(Rcpt::new(email.to.clone(), vec![])),
+        )
+        .await?;
+        Ok::<(), StepFail>(())
+    }
+    .await;
+    if let Err(fail) = before {
+        return refused(conn, fail, t).await;
+    }
+    if let Err(e) = shared.hooks.before_data(index, email) {
+        let _ = tokio::time::timeout(t, conn.command(Rset)).await;
+        return Attempt::Stop(format!("{e:#}"));
+    }
+    if let Err(fail) = step(t, "DATA", conn.command(Data)).await {
+        return refused(conn, fail, t).await;
+    }
+    // From here on the server may have the message: a broken connection is in doubt.
+    let size_allowance = Duration::from_secs((email.bytes.len() / 100_000) as u64);
+    match tokio::time::timeout(t + size_allowance, conn.message(&email.bytes)).await {
+        Ok(Ok(reply)) => Attempt::Sent(reply_text(&reply)),
+        Ok(Err(e)) if e.is_permanent() => Attempt::Permanent(server_words(&e)),
+        Ok(Err(e)) if e.is_transient() => Attempt::Transient {
+            reason: server_words(&e),
+            broken: e.status().is_some_and(|c| c.to_string() == "421"),
+        },
+        Ok(Err(e)) => Attempt::InDoubt(format!(
+            "the connection broke after the message was sent, before the server's reply: {}",
+            server_words(&e)
+        )),
+        Err(_) => Attempt::InDoubt(format!(
+            "no reply within {}s after the message was sent",
+            (t + size_allowance).as_secs()
+        )),
+    }
+}
+
+/// A refusal before the data went out: permanent for 5xx, else retry. After a reply the
+/// session goes on with RSET; after a network error or a timeout it is dropped.
+async fn refused(conn: &mut AsyncSmtpConnection, fail: StepFail, t: Duration) -> Attempt {
+    let Some(code) = fail.code else {
+        return Attempt::Transient {
+            reason: fail.text,
+            broken: true,
+        };
+    };
+    let reset_ok =
+        code != "421" && matches!(tokio::time::timeout(t, conn.command(Rset)).await, Ok(Ok(_)));
+    if code.starts_with('5') {
+        Attempt::Permanent(fail.text)
+    } else {
+        Attempt::Transient {
+            reason: fail.text,
+            broken: !reset_ok,
+        }
+    }
+}
+
+async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
+    while let Some(index) = shared.pop() {
+        if let Some((reason, fatal)) = shared.stopped() {
+            shared.record(index, stopped_outcome(&reason, fatal));
+            continue;
+        }
+        let mut tries = 0;
+        let outcome = loop {
+            tries += 1;
+            let retry = |reason: String| {
+                if tries >= MAX_ATTEMPTS {
+                    Some(Outcome::Deferred {
+                        reason: format!("{reason} (tried {tries} times)"),
+                    })
+                } else {
+                    None
+                }
+            };
+            if conn.is_none() {
+                match open(&shared).await {
+                    Ok(c) => conn = Some(c),
+                    Err(SessionError::Fatal(reason)) => {
+                        shared.set_stop(reason.clone(), true);
+                        break Outcome::Failed { reason };
+                    }
+                    Err(SessionError::Transient(reason)) => {
+                        if let Some(o) = retry(reason) {
+                            break o;
+                        }
+                        tokio::time::sleep(backoff(tries)).await;
+                        continue;
+                    }
+                }
+            }
+            let Some(c) = conn.as_mut() else { continue };
+            shared.wait_for_slot().await;
+            match attempt(&shared, c, index).await {
+                Attempt::Sent(reply) => {
+                    break Outcome::Sent {
+                        reply,
+                        message_id: shared.emails[index].message_id.clone(),
+                    };
+                }
+                Attempt::Permanent(reason) => break Outcome::Failed { reason },
+                Attempt::InDoubt(reason) => {
+                    conn = None;
+                    break Outcome::InDoubt { reason };
+                }
+                Attempt::Stop(reason) => {
+                    shared.set_stop(reason.clone(), false);
+                    break stopped_outcome(&reason, false);
+                }
+                Attempt::Transient { reason, broken } => {
+                    if broken {
+                        conn = None;
+                    }
+                    if let Some(o) = retry(reason) {
+                        break o;
+                    }
+                    tokio::time::sleep(backoff(tries)).await;
+                }
+            }
+        };
+        shared.record(index, outcome);
+    }
+    if let Some(mut c) = conn {
+        let _ = tokio::time::timeout(Duration::from_secs(2), c.quit()).await;
+    }
+}
+
+fn stopped_outcome(reason: &str, fatal: bool) -> Outcome {
+    if fatal {
+        Outcome::Failed {
+            reason: reason.to_string(),
+        }
+    } else {
+        Outcome::Deferred {
+            reason: format!("not sent: sending stopped ({reason})"),
+        }
+    }
+}
+
+/// Delivers `emails` over up to `settings.connections` sessions. The first session is opened
+/// alone, so a wrong password or a bad certificate is met once, not once per connection.
+pub fn deliver(
+    settings: &SmtpSettings,
+    password: Option<Secret>,
+    emails: Vec<Email>,
+    hooks: Arc<dyn Hooks>,
+) -> Result<Report> {
+    let n = emails.len();
+    let tls = tls_parameters(settings)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let shared = Arc::new(Shared {
+        settings: settings.clone(),
+        password,
+        client_id: ClientId::default(),
+        implicit_tls: match settings.endpoint.security {
+            Security::Implicit => Some(implicit_tls_config(settings)?),
+            _ => None,
+        },
+        tls,
+        hooks,
+        queue: Mutex::new((0..n).collect()),
+        emails,
+        outcomes: Mutex::new(vec![None; n]),
+        stop: Mutex::new(None),
+        next_slot: Mutex::new(Instant::now()),
+    });
+    runtime.block_on(async {
+        if n == 0 {
+            return;
+        }
+        // The first session, with retries, before any other.
+        let mut first = None;
+        let mut tries = 0;
+        while first.is_none() {
+            tries += 1;
+            match open(&shared).await {
+                Ok(c) => first = Some(c),
+                Err(SessionError::Fatal(reason)) => {
+                    shared.set_stop(reason, true);
+                    break;
+                }
+                Err(SessionError::Transient(reason)) if tries >= MAX_ATTEMPTS => {
+                    let reason = format!("{reason} (tried {tries} times)");
+                    while let Some(i) = shared.pop() {
+                        shared.record(
+                            i,
+                            Outcome::Deferred {
+                                reason: reason.clone(),
+                            },
+                        );
+                    }
+                    return;
+                }
+                Err(SessionError::Transient(_)) => tokio::time::sleep(backoff(tries)).await,
+            }
+        }
+        let workers = settings.connections.min(n).max(1);
+        let mut handles = Vec::with_capacity(workers);
+        handles.push(tokio::spawn(worker(Arc::clone(&shared), first)));
+        for _ in 1..workers {
+            handles.push(tokio::spawn(worker(Arc::clone(&shared), None)));
+        }
+        for h in handles {
+            let _ = h.await;
+        }
+    });
+    let stopped = shared.stopped().filter(|(_, fatal)| !fatal).map(|(r, _)| r);
+    let outcomes = shared
+        .outcomes
+        .lock()
+        .map_err(|_| anyhow!("internal: outcome list poisoned"))?
+        .iter()
+        .map(|o| {
+            o.clone().unwrap_or(Outcome::Deferred {
+                reason: "not attempted".into(),
+            })
+        })
+        .collect();
+    Ok(Report { outcomes, stopped })
+}
