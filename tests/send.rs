@@ -634,3 +634,47 @@ fn implicit_tls_with_auth_and_the_test_ca() {
     assert_eq!(server.messages().len(), 3);
     assert!(server.count("AUTH alex ok") >= 1);
 }
+
+#[test]
+fn the_rate_spaces_messages_out() {
+    let server = Server::start(&[]);
+    let camp = example();
+    let start = std::time::Instant::now();
+    appeal(
+        camp.path(),
+        &[
+            "send",
+            "--yes",
+            "--smtp",
+            &server.plain_url(),
+            "--rate",
+            "120/min",
+        ],
+        &[],
+    )
+    .expect(0);
+    // Three messages at one per half second: the third starts a second after the first.
+    assert!(start.elapsed() >= std::time::Duration::from_millis(1000));
+    assert_eq!(server.messages().len(), 3);
+}
+
+#[test]
+fn a_bad_rate_is_refused_before_sending() {
+    let server = Server::start(&[]);
+    let camp = example();
+    appeal(
+        camp.path(),
+        &[
+            "send",
+            "--yes",
+            "--smtp",
+            &server.plain_url(),
+            "--rate",
+            "fast",
+        ],
+        &[],
+    )
+    .expect(2)
+    .stderr_has("should look like 30/min");
+    assert_eq!(server.count("CONNECT"), 0);
+}
