@@ -6,6 +6,7 @@
 //! is known, so a ledger can record *pending* before the data goes out and *sent* after the 250.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -109,6 +110,8 @@ struct Shared {
     /// Set once something makes further sending pointless or unsafe.
     stop: Mutex<Option<(String, bool)>>,
     next_slot: Mutex<Instant>,
+    /// Workers still running; one that cannot connect gives its letter back while others run.
+    alive: AtomicUsize,
 }
 
 impl Shared {
@@ -561,6 +564,15 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
                         break Outcome::Failed { reason };
                     }
                     Err(SessionError::Transient(reason)) => {
+                        // A server may take fewer connections than we open: leave the letter
+                        // to the workers that have one, while any is working.
+                        if shared.alive.load(Ordering::SeqCst) > 1 {
+                            shared.alive.fetch_sub(1, Ordering::SeqCst);
+                            if let Ok(mut q) = shared.queue.lock() {
+                                q.push_front(index);
+                            }
+                            return;
+                        }
                         if let Some(o) = retry(reason) {
                             break o;
                         }
@@ -600,6 +612,7 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
         };
         shared.record(index, outcome);
     }
+    shared.alive.fetch_sub(1, Ordering::SeqCst);
     if let Some(mut c) = conn {
         let _ = tokio::time::timeout(Duration::from_secs(2), c.quit()).await;
     }
@@ -647,6 +660,7 @@ pub fn deliver(
         outcomes: Mutex::new(vec![None; n]),
         stop: Mutex::new(None),
         next_slot: Mutex::new(Instant::now()),
+        alive: AtomicUsize::new(settings.connections.min(n).max(1)),
     });
     runtime.block_on(async {
         if n == 0 {
@@ -686,6 +700,12 @@ pub fn deliver(
         }
         for h in handles {
             let _ = h.await;
+        }
+        // A letter given back just as the last other worker finished: one more, alone.
+        let left = shared.queue.lock().map(|q| !q.is_empty()).unwrap_or(false);
+        if left {
+            shared.alive.store(1, Ordering::SeqCst);
+            worker(Arc::clone(&shared), None).await;
         }
     });
     let stopped = shared.stopped().filter(|(_, fatal)| !fatal).map(|(r, _)| r);
