@@ -132,7 +132,11 @@ impl Shared {
     }
 
     fn record(&self, index: usize, outcome: Outcome) {
-        if let Err(e) = self.hooks.outcome(index, &self.emails[index], &outcome) {
+        // Hooks may block (a file, a database): let the runtime move other sessions meanwhile.
+        let result = tokio::task::block_in_place(|| {
+            self.hooks.outcome(index, &self.emails[index], &outcome)
+        });
+        if let Err(e) = result {
             self.set_stop(format!("{e:#}"), false);
         }
         if let Ok(mut o) = self.outcomes.lock() {
@@ -490,7 +494,7 @@ async fn attempt(shared: &Shared, conn: &mut AsyncSmtpConnection, index: usize) 
     if let Err(fail) = before {
         return refused(conn, fail, t).await;
     }
-    if let Err(e) = shared.hooks.before_data(index, email) {
+    if let Err(e) = tokio::task::block_in_place(|| shared.hooks.before_data(index, email)) {
         let _ = tokio::time::timeout(t, conn.command(Rset)).await;
         return Attempt::Stop(format!("{e:#}"));
     }

@@ -228,7 +228,7 @@ fn dry_run(config: &Config, items: &[Item<'_>]) -> Result<Exit> {
     for item in items {
         match &item.email {
             Some(e) => {
-                write_atomic(&dir.join(format!("{}.eml", item.stem)), &e.eml())?;
+                write_copy(&dir.join(format!("{}.eml", item.stem)), &e.eml())?;
                 emails += 1;
             }
             None => {
@@ -267,7 +267,7 @@ impl Hooks for KeepSent {
     fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()> {
         if let Outcome::Sent { .. } = outcome {
             let path = self.dir.join(format!("{}.eml", self.stems[index]));
-            write_atomic(&path, &email.eml())
+            write_copy(&path, &email.eml())
                 .with_context(|| format!("sent, but cannot keep a copy at {}", path.display()))?;
         }
         Ok(())
@@ -383,6 +383,16 @@ fn write_and_report(
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
 /// renamed over. Refuses to write through a symbolic link.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_file(path, bytes, true)
+}
+
+/// Like [`write_atomic`] but without waiting for the disk: for `.eml` copies, one per message,
+/// where an fsync each would cost more than sending (the ledger is the durable record).
+fn write_copy(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_file(path, bytes, false)
+}
+
+fn write_file(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -408,7 +418,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .open(&tmp)
             .with_context(|| format!("cannot create {}", tmp.display()))?;
         f.write_all(bytes)
-            .and_then(|()| f.sync_all())
+            .and_then(|()| if sync { f.sync_all() } else { Ok(()) })
             .with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
     })();
