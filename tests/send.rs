@@ -678,3 +678,51 @@ fn a_bad_rate_is_refused_before_sending() {
     .stderr_has("should look like 30/min");
     assert_eq!(server.count("CONNECT"), 0);
 }
+
+fn with_timeout(camp: &Path, seconds: u32) {
+    let settings = std::fs::read_to_string(camp.join("appeal.toml")).expect("read");
+    std::fs::write(
+        camp.join("appeal.toml"),
+        format!("{settings}\n[smtp]\ntimeout = {seconds}\n"),
+    )
+    .expect("write");
+}
+
+#[test]
+fn a_server_that_never_greets_times_out_and_the_letters_are_deferred() {
+    // The kernel accepts the connection into the backlog; nobody ever speaks.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let camp = example();
+    with_timeout(camp.path(), 1);
+    let url = format!("smtp://127.0.0.1:{port}?tls=none");
+    let run = appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[]);
+    run.expect(75).stderr_has("sent no greeting within 1s");
+    assert!(
+        run.stdout
+            .contains("0 sent, 2 written, 0 failed, 3 deferred")
+    );
+}
+
+#[test]
+fn no_reply_after_the_data_is_in_doubt() {
+    let server = Server::start(&["--hang-after-data", "1"]);
+    let camp = example();
+    with_timeout(camp.path(), 1);
+    let run = appeal(
+        camp.path(),
+        &["send", "--yes", "--smtp", &server.plain_url()],
+        &[],
+    );
+    run.expect(75)
+        .stderr_has("no reply within 1s after the message was sent");
+    assert!(
+        run.stdout
+            .contains("2 sent, 2 written, 0 failed, 0 deferred, 1 in doubt")
+    );
+    assert_eq!(
+        server.count("RCPT"),
+        3,
+        "the letter in doubt is not sent again"
+    );
+}

@@ -9,7 +9,7 @@ Options select TLS (STARTTLS with --cert/--key, or implicit TLS with --implicit-
 one fixed user and password, and faults: --reject ADDR (550 at RCPT), --defer-first N (451 at
 RCPT the first N times), --busy-first N (421 at RCPT the first N times, then close),
 --drop-after-data N (store the message, then close the connection instead of replying, the
-first N times).
+first N times), --hang-after-data N (store it and never reply, the first N times).
 
 Other modes:
   --make-certs DIR   write ca.pem, server.pem (CA:FALSE, SAN localhost, 127.0.0.1), server.key
@@ -146,6 +146,7 @@ class Handler:
         self.deferred = 0
         self.busy = 0
         self.dropped = 0
+        self.hung = 0
         self.lock = threading.Lock()
 
     def event(self, line):
@@ -178,6 +179,10 @@ class Handler:
         with open(tmp, "wb") as f:
             f.write(envelope.original_content)
         os.rename(tmp, os.path.join(self.dir, "new", name))
+        if self.hung < self.args.hang_after_data:
+            self.hung += 1
+            self.event("HANG")
+            await asyncio.sleep(3600)
         if self.dropped < self.args.drop_after_data:
             self.dropped += 1
             self.event("DROP")
@@ -259,6 +264,7 @@ def main():
     p.add_argument("--defer-first", type=int, default=0)
     p.add_argument("--busy-first", type=int, default=0)
     p.add_argument("--drop-after-data", type=int, default=0)
+    p.add_argument("--hang-after-data", type=int, default=0)
     p.add_argument("--make-certs")
     p.add_argument("--inspect", nargs="+")
     args = p.parse_args()
