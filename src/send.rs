@@ -62,14 +62,24 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
     let plan = plan::plan(config);
     let mut problems = Problems::default();
     let letters = crate::app::render_all(config, &mut problems);
-    if problems.has_errors() || letters.len() != plan.len() {
+    if problems.has_errors() {
         for d in &problems.items {
             eprintln!("{d}");
         }
         eprintln!("appeal: nothing was sent");
         return Ok(Exit::Invalid);
     }
-    let emails_planned = plan.iter().filter(|d| d.channel == Channel::Email).count();
+    // One plan entry per recipient; with signatories, each recipient gets one letter each.
+    let by_recipient: std::collections::HashMap<&str, &Delivery> =
+        plan.iter().map(|d| (d.id.as_str(), d)).collect();
+    let emails_planned = letters
+        .iter()
+        .filter(|l| {
+            by_recipient
+                .get(l.key.recipient.as_str())
+                .is_some_and(|d| d.channel == Channel::Email)
+        })
+        .count();
 
     let raw_smtp = config.settings.raw.smtp.as_ref();
     let settings = if opts.dry_run {
@@ -97,6 +107,12 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
             .and_then(|r| r.from.as_ref())
             .map(|f| f.get_ref().clone()),
     };
+    if !opts.dry_run && config.signatories.is_some() && emails_planned > 0 && account.is_none() {
+        return Ok(fail(
+            "sending for many signatories needs a staff account as From: set from under [smtp] \
+             in appeal.toml (each signatory becomes Reply-To)",
+        ));
+    }
     let mut attachments = Vec::new();
     for path in &config.campaign.attachments {
         match FileAttachment::load(path) {
@@ -111,8 +127,12 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
     };
     let mut items = Vec::with_capacity(plan.len());
     let mut errors = Vec::new();
-    for (d, letter) in plan.iter().zip(&letters) {
+    for letter in &letters {
         let stem = letter.key.file_stem();
+        let Some(d) = by_recipient.get(letter.key.recipient.as_str()).copied() else {
+            errors.push(format!("{stem}: no delivery planned for this recipient"));
+            continue;
+        };
         let bytes = match pdf(letter) {
             Ok(b) => b,
             Err(e) => {

@@ -726,3 +726,59 @@ fn no_reply_after_the_data_is_in_doubt() {
         "the letter in doubt is not sent again"
     );
 }
+
+#[test]
+fn staff_send_for_signatories_from_the_relay_account_with_reply_to() {
+    let server = Server::start(&[]);
+    let camp = example();
+    std::fs::write(
+        camp.path().join("signatories.csv"),
+        "id,name,email,city\nanna,Anna Nowak,anna@example.org,Kraków\nben,Ben Okoro,ben@example.net,Leeds\n",
+    )
+    .expect("write");
+    let csv = camp.path().join("signatories.csv");
+    let args = [
+        "send",
+        "--yes",
+        "--signatories",
+        csv.to_str().expect("utf8"),
+        "--smtp",
+        &server.plain_url(),
+    ];
+    // Without a staff account, the signatories' own addresses would be forged as From.
+    appeal(camp.path(), &args, &[])
+        .expect(2)
+        .stderr_has("from under [smtp]");
+    assert_eq!(server.count("CONNECT"), 0);
+
+    let settings = std::fs::read_to_string(camp.path().join("appeal.toml")).expect("read");
+    std::fs::write(
+        camp.path().join("appeal.toml"),
+        format!("{settings}\n[smtp]\nfrom = \"Campaign <campaign@example.org>\"\n"),
+    )
+    .expect("write");
+    let run = appeal(camp.path(), &args, &[]);
+    run.expect(0);
+    assert!(run.stdout.contains("6 sent, 4 written"), "{}", run.stdout);
+    let parsed = inspect(&server.messages());
+    assert_eq!(parsed.len(), 6);
+    let mut ids = std::collections::BTreeSet::new();
+    for m in &parsed {
+        assert_eq!(m["defects"], serde_json::json!([]));
+        assert_eq!(m["from"], "Campaign <campaign@example.org>");
+        let reply_to = m["reply-to"].as_str().expect("reply-to");
+        assert!(
+            reply_to == "Anna Nowak <anna@example.org>"
+                || reply_to == "Ben Okoro <ben@example.net>",
+            "{reply_to}"
+        );
+        ids.insert(m["message-id"].as_str().expect("id").to_string());
+    }
+    assert_eq!(ids.len(), 6, "one Message-ID per signatory and recipient");
+    let sent = camp.path().join("out/duambekov/sent");
+    assert_eq!(
+        files_in(&sent.join("anna")),
+        ["foreign.eml", "interior.eml", "ombudsman.eml"]
+    );
+    assert_eq!(files_in(&sent.join("ben")).len(), 3);
+}
