@@ -782,3 +782,46 @@ fn staff_send_for_signatories_from_the_relay_account_with_reply_to() {
     );
     assert_eq!(files_in(&sent.join("ben")).len(), 3);
 }
+
+#[test]
+fn awkward_display_names_are_quoted_and_parse_strictly() {
+    let camp = example();
+    let name = "Anna \"Ann\" O'Brien, Jr. (Astana) <staff>";
+    appeal(
+        camp.path(),
+        &[
+            "send",
+            "--dry-run",
+            "--from-name",
+            name,
+            "--only",
+            "foreign",
+        ],
+        &[],
+    )
+    .expect(0);
+    let eml = camp.path().join("out/duambekov/dry-run/foreign.eml");
+    let m = &inspect(&[eml])[0];
+    assert_eq!(m["defects"], serde_json::json!([]), "{m}");
+    let from = m["from"].as_str().expect("from");
+    assert!(from.ends_with("<alex.sample@example.org>"), "{from}");
+    assert!(from.contains("O'Brien"), "{from}");
+}
+
+#[test]
+fn a_line_break_in_a_name_is_refused_before_anything_is_built() {
+    let camp = example();
+    appeal(
+        camp.path(),
+        &[
+            "send",
+            "--dry-run",
+            "--from-name",
+            "Anna\r\nBcc: x@example.com",
+        ],
+        &[],
+    )
+    .expect(2)
+    .stderr_has("carriage return");
+    assert!(!camp.path().join("out").exists());
+}
