@@ -273,22 +273,36 @@ fn dry_run(config: &Config, items: &[Item<'_>]) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Keeps a copy of each message the server accepted under `<out>/sent/`.
-struct KeepSent {
+/// Reports each letter as its outcome arrives (a rated run can take minutes) and keeps a copy
+/// of each message the server accepted under `<out>/sent/`.
+struct Progress {
     dir: PathBuf,
     stems: Vec<String>,
+    destinations: Vec<String>,
+    quiet: bool,
 }
 
-impl Hooks for KeepSent {
+impl Hooks for Progress {
     fn before_data(&self, _: usize, _: &Email) -> Result<()> {
         Ok(())
     }
 
     fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()> {
+        let (stem, to) = (&self.stems[index], &self.destinations[index]);
         if let Outcome::Sent { .. } = outcome {
-            let path = self.dir.join(format!("{}.eml", self.stems[index]));
+            let path = self.dir.join(format!("{stem}.eml"));
             write_copy(&path, &email.eml())
                 .with_context(|| format!("sent, but cannot keep a copy at {}", path.display()))?;
+        }
+        // A closed stdout must not stop the sending; the summary will report it.
+        match outcome {
+            Outcome::Sent { reply, .. } if !self.quiet => {
+                let _ = writeln!(std::io::stdout(), "sent     {stem}  {to}  {reply}");
+            }
+            Outcome::Sent { .. } => {}
+            Outcome::Failed { reason } => eprintln!("appeal: failed: {stem} <{to}>: {reason}"),
+            Outcome::Deferred { reason } => eprintln!("appeal: deferred: {stem}: {reason}"),
+            Outcome::InDoubt { reason } => eprintln!("appeal: in doubt: {stem}: {reason}"),
         }
         Ok(())
     }
@@ -322,38 +336,26 @@ fn write_and_report(
     if let Some((settings, password)) = smtp {
         let with_email: Vec<&Item<'_>> = items.iter().filter(|i| i.email.is_some()).collect();
         let emails: Vec<Email> = with_email.iter().filter_map(|i| i.email.clone()).collect();
-        let hooks = Arc::new(KeepSent {
+        let hooks = Arc::new(Progress {
             dir: config.out_dir.join("sent"),
             stems: with_email.iter().map(|i| i.stem.clone()).collect(),
+            destinations: with_email
+                .iter()
+                .map(|i| i.delivery.destination.clone())
+                .collect(),
+            quiet,
         });
+        // The hooks print from the sending threads: do not hold stdout meanwhile.
+        out.flush()?;
+        drop(out);
         let report = delivery::deliver(&settings, password, emails, hooks)?;
-        for (item, outcome) in with_email.iter().zip(&report.outcomes) {
+        out = std::io::stdout().lock();
+        for outcome in &report.outcomes {
             match outcome {
-                Outcome::Sent { reply, .. } => {
-                    sent += 1;
-                    if !quiet {
-                        writeln!(
-                            out,
-                            "sent     {}  {}  {reply}",
-                            item.stem, item.delivery.destination
-                        )?;
-                    }
-                }
-                Outcome::Failed { reason } => {
-                    failed += 1;
-                    eprintln!(
-                        "appeal: failed: {} <{}>: {reason}",
-                        item.stem, item.delivery.destination
-                    );
-                }
-                Outcome::Deferred { reason } => {
-                    deferred += 1;
-                    eprintln!("appeal: deferred: {}: {reason}", item.stem);
-                }
-                Outcome::InDoubt { reason } => {
-                    in_doubt += 1;
-                    eprintln!("appeal: in doubt: {}: {reason}", item.stem);
-                }
+                Outcome::Sent { .. } => sent += 1,
+                Outcome::Failed { .. } => failed += 1,
+                Outcome::Deferred { .. } => deferred += 1,
+                Outcome::InDoubt { .. } => in_doubt += 1,
             }
         }
         stopped = report.stopped;
