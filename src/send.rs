@@ -227,7 +227,18 @@ fn print_plan(
     let mut out = std::io::stdout().lock();
     let how = match (dry_run, settings) {
         (true, _) => "dry run, nothing will be sent".to_string(),
-        (false, Some(s)) => format!("email via {}", s.endpoint),
+        (false, Some(s)) => {
+            let rate = match s.rate {
+                Some(r) => format!("at most {r}"),
+                None => "no rate limit".to_string(),
+            };
+            format!(
+                "email via {}, {rate}, up to {} connection{}",
+                s.endpoint,
+                s.connections,
+                plural(s.connections)
+            )
+        }
         (false, None) => "no email".to_string(),
     };
     writeln!(

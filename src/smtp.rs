@@ -176,6 +176,18 @@ impl Rate {
     }
 }
 
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.per.as_secs() {
+            1 => "s".to_string(),
+            60 => "min".to_string(),
+            3600 => "h".to_string(),
+            n => format!("{n}s"),
+        };
+        write!(f, "{}/{unit}", self.count)
+    }
+}
+
 /// Parses `30/min`, `2/s` or `600/h`.
 pub fn parse_rate(s: &str) -> Result<Rate> {
     let err = || anyhow!("rate `{s}` should look like 30/min (also N/s, N/h)");
@@ -371,6 +383,7 @@ mod tests {
     #[test]
     fn rates_parse() {
         let r = parse_rate("30/min").unwrap();
+        assert_eq!(r.to_string(), "30/min");
         assert_eq!(r.interval(), Duration::from_secs(2));
         assert_eq!(
             parse_rate("2/s").unwrap().interval(),
