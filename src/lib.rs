@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod exit;
+pub mod ledger;
 pub mod letter;
 pub mod lint;
 pub mod locale;
