@@ -18,6 +18,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Check => check(&cli),
         Command::List { json } => with_config(&cli, |c| list(c, json)),
+        Command::Status { json } => with_config(&cli, |c| crate::status::run(c, json)),
         Command::Preview {
             ref recipient,
             json,

@@ -18,3 +18,4 @@ pub mod plan;
 pub mod recipients;
 pub mod sender;
 pub mod settings;
+pub mod status;
