@@ -35,7 +35,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -47,39 +47,6 @@ use crate::sender::Sender;
 pub const DIR: &str = ".appeal";
 /// The ledger's file name inside [`DIR`].
 pub const FILE: &str = "ledger.db";
-
-/// Schema migrations, in order; `PRAGMA user_version` is how many have run. Never edit one
-/// that has shipped: add a new one.
-const MIGRATIONS: &[&str] = &[
-    // 1: one row per letter, its current state.
-    "CREATE TABLE letters (
-        id           INTEGER PRIMARY KEY,
-        campaign     TEXT NOT NULL,
-        sender       TEXT NOT NULL,
-        signatory    TEXT NOT NULL DEFAULT '',
-        recipient    TEXT NOT NULL,
-        channel      TEXT NOT NULL CHECK (channel IN ('email', 'post', 'fax')),
-        state        TEXT NOT NULL CHECK (state IN
-                       ('pending', 'sending', 'sent', 'written', 'failed', 'deferred', 'in_doubt')),
-        message_id   TEXT,
-        attempts     INTEGER NOT NULL DEFAULT 0,
-        created      TEXT NOT NULL,
-        updated      TEXT NOT NULL,
-        last_reply   TEXT,
-        content_hash TEXT,
-        output_path  TEXT,
-        UNIQUE (campaign, sender, signatory, recipient, channel)
-    ) STRICT;",
-    // 2: every transition, for audits ("when did the ombudsman's letter go out?").
-    "CREATE TABLE events (
-        id     INTEGER PRIMARY KEY,
-        letter INTEGER NOT NULL REFERENCES letters (id),
-        at     TEXT NOT NULL,
-        state  TEXT NOT NULL,
-        detail TEXT
-    ) STRICT;
-    CREATE INDEX events_by_letter ON events (letter);",
-];
 
 /// Where a letter stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -140,19 +107,6 @@ impl State {
 impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-fn channel_str(c: Channel) -> &'static str {
-    c.as_str()
-}
-
-fn parse_channel(s: &str) -> Result<Channel> {
-    match s {
-        "email" => Ok(Channel::Email),
-        "post" => Ok(Channel::Post),
-        "fax" => Ok(Channel::Fax),
-        other => bail!("unknown channel `{other}` in the ledger"),
     }
 }
 
@@ -351,70 +305,18 @@ fn default_clock() -> jiff::Timestamp {
         .unwrap_or_else(|_| jiff::Timestamp::now())
 }
 
-/// Refuses a symlink or a non-directory at `.appeal` and symlinks at the database files:
-/// the ledger is never written through a link someone else planted.
-fn check_paths(dir: &Path) -> Result<()> {
-    let meta = std::fs::symlink_metadata(dir);
-    if let Ok(m) = &meta {
-        if m.file_type().is_symlink() {
-            bail!(
-                "{} is a symbolic link; the ledger is never written through a link. Replace it with a directory",
-                dir.display()
-            );
-        }
-        if !m.is_dir() {
-            bail!("{} exists and is not a directory", dir.display());
-        }
-    }
-    for name in [FILE, "ledger.db-wal", "ledger.db-shm", "ledger.db-journal"] {
-        let p = dir.join(name);
-        if let Ok(m) = std::fs::symlink_metadata(&p) {
-            if m.file_type().is_symlink() {
-                bail!(
-                    "{} is a symbolic link; the ledger is never written through a link",
-                    p.display()
-                );
-            }
-            if name == FILE && !m.is_file() {
-                bail!("{} exists and is not a file", p.display());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Runs the migrations not yet applied, each in its own transaction with its version bump.
-fn migrate(conn: &mut Connection, target: usize) -> Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let version = usize::try_from(version).unwrap_or(usize::MAX);
-    if version > MIGRATIONS.len() {
-        bail!(
-            "schema version {version} is newer than this appeal knows ({}); use a newer appeal",
-            MIGRATIONS.len()
-        );
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(version) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-        tx.execute_batch(sql)
-            .with_context(|| format!("migration {}", i + 1))?;
-        tx.pragma_update(None, "user_version", i + 1)?;
-        tx.commit()?;
-    }
-    Ok(())
-}
-
 impl Ledger {
     /// Opens (creating if needed) `<campaign_dir>/.appeal/ledger.db` for sending, migrating
     /// its schema. `.appeal/` is created mode 0700. Refuses symlinks, and a ledger that cannot
     /// be written: better to stop before the first letter than after it.
     pub fn open(campaign_dir: &Path) -> Result<Ledger> {
-        Self::open_at(campaign_dir, MIGRATIONS.len())
+        Self::open_at(campaign_dir, store::MIGRATIONS.len())
     }
 
     fn open_at(campaign_dir: &Path, target: usize) -> Result<Ledger> {
         let dir = campaign_dir.join(DIR);
         let path = dir.join(FILE);
-        check_paths(&dir)?;
+        store::check_paths(&dir)?;
         if !dir.exists() {
             use std::os::unix::fs::DirBuilderExt;
             std::fs::DirBuilder::new()
@@ -422,26 +324,7 @@ impl Ledger {
                 .create(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NOFOLLOW
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let opened = (|| -> Result<Connection> {
-            let mut conn = Connection::open_with_flags(&path, flags)?;
-            if conn.is_readonly(rusqlite::MAIN_DB)? {
-                bail!("the file is read-only");
-            }
-            conn.busy_timeout(std::time::Duration::from_secs(10))?;
-            let mode: String =
-                conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
-            if !mode.eq_ignore_ascii_case("wal") {
-                bail!("cannot switch to WAL journal mode (got `{mode}`)");
-            }
-            conn.pragma_update(None, "synchronous", "FULL")?;
-            conn.pragma_update(None, "foreign_keys", true)?;
-            migrate(&mut conn, target)?;
-            Ok(conn)
-        })();
+        let opened = store::open_for_writing(&path, target);
         let conn = opened.with_context(|| {
             format!(
                 "cannot open the ledger {} for writing; nothing will be sent without it",
@@ -460,26 +343,12 @@ impl Ledger {
     pub fn open_read_only(campaign_dir: &Path) -> Result<Option<Ledger>> {
         let dir = campaign_dir.join(DIR);
         let path = dir.join(FILE);
-        check_paths(&dir)?;
+        store::check_paths(&dir)?;
         if !path.exists() {
             return Ok(None);
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NOFOLLOW
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = (|| -> Result<Connection> {
-            let conn = Connection::open_with_flags(&path, flags)?;
-            conn.busy_timeout(std::time::Duration::from_secs(10))?;
-            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version != MIGRATIONS.len() as i64 {
-                bail!(
-                    "schema version {version}, this appeal reads version {} (run `appeal send` to migrate)",
-                    MIGRATIONS.len()
-                );
-            }
-            Ok(conn)
-        })()
-        .with_context(|| format!("cannot read the ledger {}", path.display()))?;
+        let conn = store::open_for_reading(&path)
+            .with_context(|| format!("cannot read the ledger {}", path.display()))?;
         Ok(Some(Ledger {
             conn,
             path,
@@ -501,32 +370,9 @@ impl Ledger {
         (self.clock)().to_string()
     }
 
-    fn row(conn: &Connection, key: &Key) -> Result<Option<Entry>> {
-        let mut stmt = conn.prepare_cached(
-            "SELECT campaign, sender, signatory, recipient, channel, state, message_id, attempts,
-                    created, updated, last_reply, content_hash, output_path
-             FROM letters
-             WHERE campaign = ?1 AND sender = ?2 AND signatory = ?3 AND recipient = ?4
-               AND channel = ?5",
-        )?;
-        let raw = stmt
-            .query_row(
-                params![
-                    key.letter.campaign,
-                    key.sender,
-                    key.signatory(),
-                    key.letter.recipient,
-                    channel_str(key.channel)
-                ],
-                RawEntry::from_row,
-            )
-            .optional()?;
-        raw.map(RawEntry::into_entry).transpose()
-    }
-
     /// The row for one letter, if any.
     pub fn get(&self, key: &Key) -> Result<Option<Entry>> {
-        Self::row(&self.conn, key)
+        store::row(&self.conn, key)
             .with_context(|| format!("cannot read the ledger {}", self.path.display()))
     }
 
@@ -600,7 +446,7 @@ impl Ledger {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let current = Self::row(&tx, key)?.map(|e| (e.state, e.attempts));
+            let current = store::row(&tx, key)?.map(|e| (e.state, e.attempts));
             if current != attempt.seen {
                 bail!(
                     "the letter changed since it was checked (another appeal process running?): was {}, now {}",
@@ -620,14 +466,14 @@ impl Ledger {
                     key.sender,
                     key.signatory(),
                     key.letter.recipient,
-                    channel_str(key.channel),
+                    store::channel_str(key.channel),
                     message_id,
                     attempt.number,
                     now,
                     content_hash
                 ],
             )?;
-            log_event(&tx, key, &now, State::Pending, Some(message_id))?;
+            store::log_event(&tx, key, &now, State::Pending, Some(message_id))?;
             tx.commit()?;
             Ok(())
         })();
@@ -708,7 +554,7 @@ impl Ledger {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let current = Self::row(&tx, key)?;
+            let current = store::row(&tx, key)?;
             let state = current.as_ref().map(|e| e.state);
             if !from.contains(&state) {
                 bail!(
@@ -741,7 +587,7 @@ impl Ledger {
                     key.sender,
                     key.signatory(),
                     key.letter.recipient,
-                    channel_str(key.channel),
+                    store::channel_str(key.channel),
                     to.as_str(),
                     attempts,
                     now,
@@ -750,7 +596,7 @@ impl Ledger {
                     hash
                 ],
             )?;
-            log_event(&tx, key, &now, to, reply.or(output))?;
+            store::log_event(&tx, key, &now, to, reply.or(output))?;
             tx.commit()?;
             Ok(())
         })();
@@ -766,10 +612,10 @@ impl Ledger {
                  FROM letters WHERE campaign = ?1
                  ORDER BY signatory, recipient, channel, sender",
             )?;
-            let rows = stmt.query_map([campaign], RawEntry::from_row)?;
+            let rows = stmt.query_map([campaign], store::RawEntry::from_row)?;
             rows.map(|r| {
                 r.map_err(anyhow::Error::from)
-                    .and_then(RawEntry::into_entry)
+                    .and_then(store::RawEntry::into_entry)
             })
             .collect()
         };
@@ -791,7 +637,7 @@ impl Ledger {
                     key.sender,
                     key.signatory(),
                     key.letter.recipient,
-                    channel_str(key.channel)
+                    store::channel_str(key.channel)
                 ],
                 |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
             )?;
@@ -826,86 +672,6 @@ fn describe(state: Option<(State, u32)>) -> String {
     }
 }
 
-fn log_event(
-    tx: &rusqlite::Transaction<'_>,
-    key: &Key,
-    at: &str,
-    state: State,
-    detail: Option<&str>,
-) -> Result<()> {
-    tx.execute(
-        "INSERT INTO events (letter, at, state, detail)
-         SELECT id, ?6, ?7, ?8 FROM letters
-         WHERE campaign = ?1 AND sender = ?2 AND signatory = ?3 AND recipient = ?4
-           AND channel = ?5",
-        params![
-            key.letter.campaign,
-            key.sender,
-            key.signatory(),
-            key.letter.recipient,
-            channel_str(key.channel),
-            at,
-            state.as_str(),
-            detail
-        ],
-    )?;
-    Ok(())
-}
-
-/// A row as stored, before its text columns are parsed.
-struct RawEntry {
-    campaign: String,
-    sender: String,
-    signatory: String,
-    recipient: String,
-    channel: String,
-    state: String,
-    message_id: Option<String>,
-    attempts: i64,
-    created: String,
-    updated: String,
-    last_reply: Option<String>,
-    content_hash: Option<String>,
-    output_path: Option<String>,
-}
-
-impl RawEntry {
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
-        Ok(RawEntry {
-            campaign: r.get(0)?,
-            sender: r.get(1)?,
-            signatory: r.get(2)?,
-            recipient: r.get(3)?,
-            channel: r.get(4)?,
-            state: r.get(5)?,
-            message_id: r.get(6)?,
-            attempts: r.get(7)?,
-            created: r.get(8)?,
-            updated: r.get(9)?,
-            last_reply: r.get(10)?,
-            content_hash: r.get(11)?,
-            output_path: r.get(12)?,
-        })
-    }
-
-    fn into_entry(self) -> Result<Entry> {
-        Ok(Entry {
-            campaign: self.campaign,
-            sender: self.sender,
-            signatory: (!self.signatory.is_empty()).then_some(self.signatory),
-            recipient: self.recipient,
-            channel: parse_channel(&self.channel)?,
-            state: State::parse(&self.state)?,
-            message_id: self.message_id,
-            attempts: u32::try_from(self.attempts).unwrap_or(0),
-            created: self.created,
-            updated: self.updated,
-            last_reply: self.last_reply,
-            content_hash: self.content_hash,
-            output_path: self.output_path,
-        })
-    }
-}
-
+mod store;
 #[cfg(test)]
 mod tests;

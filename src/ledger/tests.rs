@@ -398,7 +398,7 @@ fn a_new_ledger_is_migrated_from_version_0() {
     std::fs::create_dir(dir.path().join(DIR)).unwrap();
     std::fs::write(dir.path().join(DIR).join(FILE), b"").unwrap();
     drop(pinned(dir.path()));
-    assert_eq!(user_version(dir.path()), MIGRATIONS.len() as i64);
+    assert_eq!(user_version(dir.path()), store::MIGRATIONS.len() as i64);
     let conn = Connection::open(dir.path().join(DIR).join(FILE)).unwrap();
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
