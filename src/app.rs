@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }
         Command::Check => check(&cli),
         Command::List { json } => with_config(&cli, |c| list(c, json)),
+        Command::Status { json } => with_config(&cli, |c| crate::status::run(c, json)),
         Command::Preview {
             ref recipient,
             json,

@@ -141,7 +141,11 @@ impl Campaign {
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
             Err(e) => {
-                problems.error(shown, None, format!("cannot list the campaign directory: {e}"));
+                problems.error(
+                    shown,
+                    None,
+                    format!("cannot list the campaign directory: {e}"),
+                );
                 return Err(problems);
             }
         };

@@ -64,6 +64,19 @@ pub enum Command {
         json: bool,
     },
 
+    /// What the delivery ledger says about each letter: sent, written, failed, deferred,
+    /// in doubt, pending, or not started (in the plan, never tried).
+    ///
+    /// Exits 0 when every selected letter is sent or written, 1 when one failed, 75 when
+    /// some are still to do (not started, pending, deferred or in doubt) and none failed.
+    ///
+    /// Example: appeal status --only ombudsman --json
+    Status {
+        /// Print a JSON array, one object per letter.
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Print a shell completion script.
     ///
     /// Example: appeal completions bash > ~/.local/share/bash-completion/completions/appeal

@@ -58,8 +58,13 @@ impl SignatoryReader {
         shown: &Path,
         require_note: bool,
     ) -> Result<SignatoryReader, Diagnostic> {
-        let buffered = skip_bom(BufReader::new(input))
-            .map_err(|e| Diagnostic::error(shown, None, format!("cannot read the signatories file: {e}")))?;
+        let buffered = skip_bom(BufReader::new(input)).map_err(|e| {
+            Diagnostic::error(
+                shown,
+                None,
+                format!("cannot read the signatories file: {e}"),
+            )
+        })?;
         let boxed: Box<dyn Read + Send> = Box::new(buffered);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)

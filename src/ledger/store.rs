@@ -1,0 +1,253 @@
+//! How the ledger is kept on disk: the schema and its migrations, opening the database file
+//! safely, and reading and writing rows. The rules about states live in `ledger.rs`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use super::{Entry, FILE, Key, State};
+use crate::recipients::Channel;
+
+/// Schema migrations, in order; `PRAGMA user_version` is how many have run. Never edit one
+/// that has shipped: add a new one.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: one row per letter, its current state.
+    "CREATE TABLE letters (
+        id           INTEGER PRIMARY KEY,
+        campaign     TEXT NOT NULL,
+        sender       TEXT NOT NULL,
+        signatory    TEXT NOT NULL DEFAULT '',
+        recipient    TEXT NOT NULL,
+        channel      TEXT NOT NULL CHECK (channel IN ('email', 'post', 'fax')),
+        state        TEXT NOT NULL CHECK (state IN
+                       ('pending', 'sending', 'sent', 'written', 'failed', 'deferred', 'in_doubt')),
+        message_id   TEXT,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        created      TEXT NOT NULL,
+        updated      TEXT NOT NULL,
+        last_reply   TEXT,
+        content_hash TEXT,
+        output_path  TEXT,
+        UNIQUE (campaign, sender, signatory, recipient, channel)
+    ) STRICT;",
+    // 2: every transition, for audits ("when did the ombudsman's letter go out?").
+    "CREATE TABLE events (
+        id     INTEGER PRIMARY KEY,
+        letter INTEGER NOT NULL REFERENCES letters (id),
+        at     TEXT NOT NULL,
+        state  TEXT NOT NULL,
+        detail TEXT
+    ) STRICT;
+    CREATE INDEX events_by_letter ON events (letter);",
+];
+
+pub(super) fn channel_str(c: Channel) -> &'static str {
+    c.as_str()
+}
+
+fn parse_channel(s: &str) -> Result<Channel> {
+    match s {
+        "email" => Ok(Channel::Email),
+        "post" => Ok(Channel::Post),
+        "fax" => Ok(Channel::Fax),
+        other => bail!("unknown channel `{other}` in the ledger"),
+    }
+}
+
+/// Refuses a symlink or a non-directory at `.appeal` and symlinks at the database files:
+/// the ledger is never written through a link someone else planted.
+pub(super) fn check_paths(dir: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(dir);
+    if let Ok(m) = &meta {
+        if m.file_type().is_symlink() {
+            bail!(
+                "{} is a symbolic link; the ledger is never written through a link. Replace it with a directory",
+                dir.display()
+            );
+        }
+        if !m.is_dir() {
+            bail!("{} exists and is not a directory", dir.display());
+        }
+    }
+    for name in [FILE, "ledger.db-wal", "ledger.db-shm", "ledger.db-journal"] {
+        let p = dir.join(name);
+        if let Ok(m) = std::fs::symlink_metadata(&p) {
+            if m.file_type().is_symlink() {
+                bail!(
+                    "{} is a symbolic link; the ledger is never written through a link",
+                    p.display()
+                );
+            }
+            if name == FILE && !m.is_file() {
+                bail!("{} exists and is not a file", p.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the migrations not yet applied, each in its own transaction with its version bump.
+fn migrate(conn: &mut Connection, target: usize) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        bail!(
+            "schema version {version} is newer than this appeal knows ({}); use a newer appeal",
+            MIGRATIONS.len()
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(version) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("migration {}", i + 1))?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Opens the database for sending: read-write (refusing a file that SQLite could only open
+/// read-only), WAL, `synchronous=FULL` so a commit survives power loss, a busy timeout for a
+/// second process, and migrated to `target`.
+pub(super) fn open_for_writing(path: &Path, target: usize) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags)?;
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        bail!("the file is read-only");
+    }
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        bail!("cannot switch to WAL journal mode (got `{mode}`)");
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    migrate(&mut conn, target)?;
+    Ok(conn)
+}
+
+/// Opens an existing database read-only, at the current schema version.
+pub(super) fn open_for_reading(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != MIGRATIONS.len() as i64 {
+        bail!(
+            "schema version {version}, this appeal reads version {} (run `appeal send` to migrate)",
+            MIGRATIONS.len()
+        );
+    }
+    Ok(conn)
+}
+
+/// The row for `key`, if any.
+pub(super) fn row(conn: &Connection, key: &Key) -> Result<Option<Entry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT campaign, sender, signatory, recipient, channel, state, message_id, attempts,
+                created, updated, last_reply, content_hash, output_path
+         FROM letters
+         WHERE campaign = ?1 AND sender = ?2 AND signatory = ?3 AND recipient = ?4
+           AND channel = ?5",
+    )?;
+    let raw = stmt
+        .query_row(
+            params![
+                key.letter.campaign,
+                key.sender,
+                key.signatory(),
+                key.letter.recipient,
+                channel_str(key.channel)
+            ],
+            RawEntry::from_row,
+        )
+        .optional()?;
+    raw.map(RawEntry::into_entry).transpose()
+}
+
+pub(super) fn log_event(
+    tx: &rusqlite::Transaction<'_>,
+    key: &Key,
+    at: &str,
+    state: State,
+    detail: Option<&str>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO events (letter, at, state, detail)
+         SELECT id, ?6, ?7, ?8 FROM letters
+         WHERE campaign = ?1 AND sender = ?2 AND signatory = ?3 AND recipient = ?4
+           AND channel = ?5",
+        params![
+            key.letter.campaign,
+            key.sender,
+            key.signatory(),
+            key.letter.recipient,
+            channel_str(key.channel),
+            at,
+            state.as_str(),
+            detail
+        ],
+    )?;
+    Ok(())
+}
+
+/// A row as stored, before its text columns are parsed.
+pub(super) struct RawEntry {
+    campaign: String,
+    sender: String,
+    signatory: String,
+    recipient: String,
+    channel: String,
+    state: String,
+    message_id: Option<String>,
+    attempts: i64,
+    created: String,
+    updated: String,
+    last_reply: Option<String>,
+    content_hash: Option<String>,
+    output_path: Option<String>,
+}
+
+impl RawEntry {
+    pub(super) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
+        Ok(RawEntry {
+            campaign: r.get(0)?,
+            sender: r.get(1)?,
+            signatory: r.get(2)?,
+            recipient: r.get(3)?,
+            channel: r.get(4)?,
+            state: r.get(5)?,
+            message_id: r.get(6)?,
+            attempts: r.get(7)?,
+            created: r.get(8)?,
+            updated: r.get(9)?,
+            last_reply: r.get(10)?,
+            content_hash: r.get(11)?,
+            output_path: r.get(12)?,
+        })
+    }
+
+    pub(super) fn into_entry(self) -> Result<Entry> {
+        Ok(Entry {
+            campaign: self.campaign,
+            sender: self.sender,
+            signatory: (!self.signatory.is_empty()).then_some(self.signatory),
+            recipient: self.recipient,
+            channel: parse_channel(&self.channel)?,
+            state: State::parse(&self.state)?,
+            message_id: self.message_id,
+            attempts: u32::try_from(self.attempts).unwrap_or(0),
+            created: self.created,
+            updated: self.updated,
+            last_reply: self.last_reply,
+            content_hash: self.content_hash,
+            output_path: self.output_path,
+        })
+    }
+}
