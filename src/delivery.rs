@@ -37,7 +37,12 @@ pub enum Outcome {
 
 /// Told about each message as it travels. Errors stop the run: nothing more is sent.
 pub trait Hooks: Send + Sync {
-    /// Just before DATA: after this the message may arrive.
+    /// At the start of every attempt at a message (before MAIL FROM), retries included:
+    /// nothing of this attempt has reached the server yet (a ledger's *pending*).
+    fn before_transaction(&self, _index: usize, _email: &Email) -> Result<()> {
+        Ok(())
+    }
+    /// Just before DATA: after this the message may arrive (a ledger's *sending*).
     fn before_data(&self, index: usize, email: &Email) -> Result<()>;
     /// Once per message, with its final outcome.
     fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()>;
@@ -474,6 +479,9 @@ async fn attempt(shared: &Shared, conn: &mut AsyncSmtpConnection, index: usize) 
             );
         }
         params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    if let Err(e) = tokio::task::block_in_place(|| shared.hooks.before_transaction(index, email)) {
+        return Attempt::Stop(format!("{e:#}"));
     }
     let before = async {
         step(
