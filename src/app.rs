@@ -17,6 +17,7 @@ use crate::plan;
 pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Check => check(&cli),
+        Command::Pdf { combined } => with_config(&cli, |c| crate::output::pdf(c, combined)),
         Command::List { json } => with_config(&cli, |c| list(c, json)),
         Command::Preview {
             ref recipient,
@@ -47,7 +48,7 @@ fn with_config(cli: &Cli, f: impl FnOnce(&Config) -> Result<Exit>) -> Result<Exi
     }
 }
 
-fn print_problems(problems: &Problems, quiet: bool) {
+pub fn print_problems(problems: &Problems, quiet: bool) {
     let mut err = std::io::stderr().lock();
     for d in &problems.items {
         if quiet && d.severity == crate::diag::Severity::Warning {
@@ -107,7 +108,7 @@ fn check(cli: &Cli) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn summary(problems: &Problems) {
+pub fn summary(problems: &Problems) {
     let (e, w) = (problems.errors(), problems.warnings());
     eprintln!(
         "appeal: {e} error{}, {w} warning{}; nothing was written",

@@ -21,6 +21,8 @@ pub struct Config {
     pub sender: Sender,
     pub lang_override: Option<String>,
     pub paper: Paper,
+    /// `--font FILE` or appeal.toml `font`: a TTF to use instead of the bundled family.
+    pub font: Option<PathBuf>,
     pub out_dir: PathBuf,
     pub settings: Settings,
     pub now: jiff::Zoned,
@@ -283,6 +285,17 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         }
     };
 
+    let font = match (&common.font, &settings.raw.font) {
+        (Some(f), _) => Some(f.clone()),
+        (None, Some(f)) => Some(root.join(f.get_ref())),
+        (None, None) => None,
+    };
+    if let Some(f) = &font
+        && !f.is_file()
+    {
+        problems.error(f, None, "the font file does not exist");
+    }
+
     let Some(campaign) = campaign else {
         return Err(problems);
     };
@@ -300,6 +313,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         sender,
         lang_override: common.lang.clone(),
         paper,
+        font,
         out_dir,
         settings,
         now,
