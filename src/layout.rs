@@ -60,7 +60,7 @@ pub mod dims {
 
     pub const BODY_SIZE: f32 = 11.0;
     pub const BODY_LEADING: f32 = 14.5;
-    pub const PARAGRAPH_GAP: f32 = 7.0;
+    pub const PARAGRAPH_GAP: f32 = 8.0;
     pub const ITEM_GAP: f32 = 2.5;
     pub const LIST_INDENT: f32 = 7.0 * MM;
     pub const MARKER_GAP: f32 = 2.0 * MM;
@@ -483,15 +483,20 @@ impl Flow<'_> {
         for (i, block) in blocks.iter().enumerate() {
             match block {
                 Block::Paragraph(spans) => {
-                    if i > 0 || marker.is_none() {
-                        self.gap(if marker.is_some() || i > 0 {
-                            dims::ITEM_GAP
-                        } else {
-                            dims::PARAGRAPH_GAP
-                        });
+                    let in_item = x > self.geo.left;
+                    if !in_item {
+                        self.gap(dims::PARAGRAPH_GAP);
+                    } else if marker.is_none() {
+                        self.gap(dims::ITEM_GAP);
                     }
                     let measure = self.geo.width - self.geo.right - x;
                     let lines = break_lines(spans, dims::BODY_SIZE, measure, self.m);
+                    if matches!(blocks.get(i + 1), Some(Block::List { .. })) {
+                        // A lead-in ("I ask you to:") stays with the first lines of its list.
+                        self.keep(
+                            dims::BODY_LEADING * (lines.len() as f32 + 2.0) + dims::PARAGRAPH_GAP,
+                        );
+                    }
                     self.lines(
                         &lines,
                         x,
