@@ -51,6 +51,32 @@ fn deflate(bytes: &[u8], level: Compression) -> Result<Vec<u8>> {
     Ok(z.finish()?)
 }
 
+thread_local! {
+    /// One deflate state per thread, reset between streams: setting one up costs more than
+    /// compressing a letter's content stream.
+    static FAST: std::cell::RefCell<flate2::Compress> =
+        std::cell::RefCell::new(flate2::Compress::new(Compression::new(FAST_LEVEL), true));
+}
+
+/// Level for per-letter streams (page content, ToUnicode): small text compresses well fast.
+const FAST_LEVEL: u32 = 2;
+
+fn deflate_fast(bytes: &[u8]) -> Result<Vec<u8>> {
+    FAST.with(|z| {
+        let mut z = z.borrow_mut();
+        z.reset();
+        let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
+        loop {
+            let done = z.total_in() as usize;
+            let status = z.compress_vec(&bytes[done..], &mut out, flate2::FlushCompress::Finish)?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(out);
+            }
+            out.reserve(out.capacity().max(256));
+        }
+    })
+}
+
 impl Writer {
     /// Subsets the family to the characters `docs` use. Every character must have a glyph
     /// (see [`Family::missing`]).
@@ -253,7 +279,7 @@ impl Writer {
                 Some(e) => e.compressed.clone(),
                 None => {
                     hasher.update(&stream.content);
-                    deflate(&stream.content, Compression::new(6))?
+                    deflate_fast(&stream.content)?
                 }
             };
             stream
