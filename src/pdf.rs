@@ -42,6 +42,8 @@ struct Embedded {
 /// Writes PDFs for one batch of letters.
 pub struct Writer {
     fonts: Vec<(Style, Embedded)>,
+    /// The style whose font draws each style: with one `--font` file, all four share one.
+    canonical: [Style; 4],
     signature: Option<RawImage>,
 }
 
@@ -85,10 +87,18 @@ impl Writer {
         docs: impl IntoIterator<Item = &'a Laid>,
         signature: Option<&Path>,
     ) -> Result<Writer> {
+        let canonical = Style::ALL.map(|s| {
+            Style::ALL
+                .into_iter()
+                .find(|c| std::ptr::eq(family.face(*c), family.face(s)))
+                .unwrap_or(s)
+        });
         let mut used: BTreeMap<Style, BTreeSet<char>> = BTreeMap::new();
         for laid in docs {
             for run in laid.pages.iter().flat_map(|p| &p.runs) {
-                used.entry(run.style).or_default().extend(run.text.chars());
+                used.entry(canonical[run.style.index()])
+                    .or_default()
+                    .extend(run.text.chars());
             }
         }
         let mut fonts = Vec::new();
@@ -138,10 +148,15 @@ impl Writer {
             }
             None => None,
         };
-        Ok(Writer { fonts, signature })
+        Ok(Writer {
+            fonts,
+            canonical,
+            signature,
+        })
     }
 
     fn font(&self, style: Style) -> Option<&Embedded> {
+        let style = self.canonical[style.index()];
         self.fonts.iter().find(|(s, _)| *s == style).map(|(_, e)| e)
     }
 

@@ -301,3 +301,23 @@ fn the_bundled_example_prints() {
     let t = text(&out.path().join("ombudsman.pdf"));
     assert!(t.contains("Шакирову"), "{t}");
 }
+
+#[test]
+fn another_font_replaces_the_bundled_family() {
+    let c = campaign();
+    let font = Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/NotoSans-Italic.ttf");
+    c.run(&[
+        "pdf",
+        "--only",
+        "president",
+        "--font",
+        &font.display().to_string(),
+    ])
+    .expect_code(0);
+    let file = c.path().join("out/test/president.pdf");
+    let fonts = tool("pdffonts", &[], &file);
+    let names: Vec<&str> = fonts.lines().skip(2).collect();
+    assert_eq!(names.len(), 1, "one face, one embedded font:\n{fonts}");
+    assert!(names[0].contains("+NotoSans-Italic"), "{fonts}");
+    assert!(text(&file).contains("Nursultan Nazarbayev"));
+}
