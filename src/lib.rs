@@ -13,6 +13,7 @@ pub mod exit;
 pub mod fonts;
 pub mod layout;
 pub mod letter;
+pub mod lines;
 pub mod lint;
 pub mod locale;
 pub mod output;
