@@ -1,6 +1,7 @@
 //! `appeal pdf`: lay out every letter, check the font draws every character, then write one PDF
 //! per letter atomically (temp file + rename), never through a symbolic link.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -59,13 +60,26 @@ pub fn pdf(config: &Config, combined: bool) -> Result<Exit> {
         return Ok(Exit::Invalid);
     }
 
-    let writer = Writer::prepare(&family, &laid, config.sender.signature.as_deref())?;
+    // One font subset per language: a Russian letter need not carry the Kazakh letters.
+    let signature = config.sender.signature.as_deref();
+    let mut writers: BTreeMap<&str, Writer> = BTreeMap::new();
+    let languages: BTreeSet<&str> = letters.iter().map(|l| l.language.as_str()).collect();
+    for lang in languages {
+        let docs = letters
+            .iter()
+            .zip(&laid)
+            .filter(|(l, _)| l.language == lang)
+            .map(|(_, d)| d);
+        writers.insert(lang, Writer::prepare(&family, docs, signature)?);
+    }
     let created = config.now.timestamp().as_second();
     let bytes: Vec<Result<Vec<u8>>> = letters
         .par_iter()
         .zip(&laid)
         .map(|(l, d)| {
-            writer
+            writers
+                .get(l.language.as_str())
+                .context("no writer for the letter's language")?
                 .write(d, &meta(l, created))
                 .with_context(|| format!("{}: cannot make the PDF", who(l)))
         })
@@ -92,6 +106,7 @@ pub fn pdf(config: &Config, combined: bool) -> Result<Exit> {
             created,
         };
         let pages = all.pages.len();
+        let writer = Writer::prepare(&family, [&all], signature)?;
         files.push((PathBuf::from(COMBINED), pages, writer.write(&all, &meta)?));
     }
 
