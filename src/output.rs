@@ -112,13 +112,13 @@ pub fn pdf(config: &Config, combined: bool) -> Result<Exit> {
 
     // Check every target first, so a refused one stops the run before anything is written.
     let out = &config.out_dir;
-    prepare_dir(out)?;
+    prepare_dir(out, true)?;
     for (rel, _, _) in &files {
         let path = out.join(rel);
         if let Some(parent) = path.parent()
             && parent != out.as_path()
         {
-            prepare_dir(parent)?;
+            prepare_dir(parent, false)?;
         }
         refuse_link(&path)?;
     }
@@ -171,11 +171,17 @@ fn meta(l: &Letter, created: i64) -> Meta<'_> {
     }
 }
 
-/// Makes sure `dir` is a directory we may write into (creating it), and not a link.
-fn prepare_dir(dir: &Path) -> Result<()> {
+/// Makes sure `dir` is a directory we may write into, creating it. The output directory the
+/// user named may be a link to one; a directory named after an id (`allow_link` false) may not.
+fn prepare_dir(dir: &Path, allow_link: bool) -> Result<()> {
     match fs::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_symlink() => {
-            // The output directory the user named may be a link; directories we name may not.
+            if !allow_link {
+                bail!(
+                    "{}: refusing to write through a symbolic link; remove it first",
+                    dir.display()
+                );
+            }
             if !fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
                 bail!("{}: not a directory", dir.display());
             }
