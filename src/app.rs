@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Ok(Exit::Success)
         }
         Command::Check => check(&cli),
+        Command::Pdf { combined } => with_config(&cli, |c| crate::output::pdf(c, combined)),
         Command::List { json } => with_config(&cli, |c| list(c, json)),
         Command::Status { json } => with_config(&cli, |c| crate::status::run(c, json)),
         Command::Preview {
@@ -96,7 +97,7 @@ fn with_config(cli: &Cli, f: impl FnOnce(&Config) -> Result<Exit>) -> Result<Exi
     }
 }
 
-fn print_problems(problems: &Problems, quiet: bool) {
+pub fn print_problems(problems: &Problems, quiet: bool) {
     let mut err = std::io::stderr().lock();
     for d in &problems.items {
         if quiet && d.severity == crate::diag::Severity::Warning {
@@ -163,7 +164,7 @@ fn check(cli: &Cli) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn summary(problems: &Problems) {
+pub fn summary(problems: &Problems) {
     let (e, w) = (problems.errors(), problems.warnings());
     eprintln!(
         "appeal: {e} error{}, {w} warning{}; nothing was written",

@@ -13,6 +13,22 @@ use crate::recipients::Recipient;
 use crate::sender::Sender;
 use crate::signatories::SignatoryReader;
 
+/// A progress bar on stderr, drawn only when stderr is a terminal and not with `-q`.
+pub fn progress(config: &Config, total: u64, what: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if config.quiet || !std::io::stderr().is_terminal() || total < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} {wide_bar} {pos}/{len} ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(what);
+    bar
+}
+
 /// Signatories per chunk: enough to keep every core busy, few enough to keep memory small.
 pub const CHUNK_SENDERS: usize = 64;
 

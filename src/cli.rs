@@ -117,6 +117,18 @@ pub enum Command {
         #[arg(long, value_name = "N/min")]
         rate: Option<String>,
     },
+
+    /// Write one print-ready PDF letter per recipient into the output directory.
+    ///
+    /// Files are named after ids: <out>/<recipient>.pdf, or <out>/<signatory>/<recipient>.pdf
+    /// in a batch with several signatories. Nothing is written if any letter has a problem.
+    ///
+    /// Example: appeal pdf --paper letter --combined --out ~/print
+    Pdf {
+        /// Also write all.pdf holding every letter in order, for printing in one go.
+        #[arg(long)]
+        combined: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -181,6 +193,10 @@ pub struct Common {
     /// Paper size for PDF letters.
     #[arg(long, value_enum, global = true)]
     pub paper: Option<Paper>,
+
+    /// A TrueType font to print letters in instead of the bundled Noto Sans.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub font: Option<PathBuf>,
 
     /// Output directory (default: out/<campaign>/ in the campaign directory).
     #[arg(long, value_name = "DIR", global = true)]

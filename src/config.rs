@@ -25,6 +25,8 @@ pub struct Config {
     /// `--via`: one channel for every letter of the run.
     pub via: Option<Channel>,
     pub paper: Paper,
+    /// `--font FILE` or appeal.toml `font`: a TTF to use instead of the bundled family.
+    pub font: Option<PathBuf>,
     pub out_dir: PathBuf,
     pub settings: Settings,
     pub now: jiff::Zoned,
@@ -324,6 +326,17 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         }
     };
 
+    let font = match (&common.font, &settings.raw.font) {
+        (Some(f), _) => Some(f.clone()),
+        (None, Some(f)) => Some(root.join(f.get_ref())),
+        (None, None) => None,
+    };
+    if let Some(f) = &font
+        && !f.is_file()
+    {
+        problems.error(f, None, "the font file does not exist");
+    }
+
     let Some(campaign) = campaign else {
         return Err(problems);
     };
@@ -343,6 +356,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         lang_override: common.lang.clone(),
         via,
         paper,
+        font,
         out_dir,
         settings,
         now,

@@ -29,19 +29,10 @@ pub struct SendOptions {
 /// Makes the PDF of a letter. Passed in, so sending does not depend on how PDFs are drawn.
 pub type PdfProvider<'a> = &'a (dyn Fn(&Letter) -> Result<Vec<u8>> + Sync);
 
-/// The PDF provider `appeal send` uses.
-pub fn pdf_bytes_for(letter: &Letter) -> Result<Vec<u8>> {
-    // MERGE: replace this one line with the real renderer from src/pdf.rs; placeholder bytes, not a PDF.
-    Ok(format!(
-        "%PDF-1.4\n% placeholder for {}\n%%EOF\n",
-        letter.key.file_stem()
-    )
-    .into_bytes())
-}
-
-/// The `send` command as the CLI runs it.
+/// The `send` command as the CLI runs it: PDFs from the real renderer.
 pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
-    send(config, opts, &pdf_bytes_for)
+    let maker = crate::output::PdfMaker::new(config)?;
+    send(config, opts, &|letter: &Letter| maker.make(letter))
 }
 
 /// One letter, ready to go: its plan entry, its PDF, and its email if it travels by email.

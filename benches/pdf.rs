@@ -1,0 +1,79 @@
+//! Milliseconds and kilobytes per PDF letter, on one core, for the example's Russian letter.
+//!
+//! Run with `cargo bench --bench pdf`. Layout and PDF writing are timed per letter; the font
+//! subsetting done once per batch is timed separately.
+
+use std::time::Instant;
+
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let cli = appeal::cli::Cli::parse_from(["appeal", "-C", root, "--only", "ombudsman", "pdf"]);
+    let config = match appeal::config::load(&cli.common) {
+        Ok(c) => c,
+        Err(p) => anyhow::bail!("the example does not load: {} problems", p.items.len()),
+    };
+    let mut problems = appeal::diag::Problems::default();
+    let letters = appeal::app::render_all(&config, &mut problems);
+    let letter = letters
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no letter"))?;
+    let family = appeal::fonts::Family::bundled()?;
+
+    let start = Instant::now();
+    let laid = appeal::layout::layout(letter, config.paper, &family);
+    let writer = appeal::pdf::Writer::prepare(&family, [&laid], None)?;
+    let prepare = start.elapsed();
+
+    let meta = appeal::pdf::Meta {
+        title: &letter.title,
+        author: &letter.sender.name,
+        subject: &letter.subject,
+        language: &letter.language,
+        created: 1_405_332_000,
+    };
+    let n = 2000;
+    let mut bytes = 0;
+    // Warm up.
+    for _ in 0..50 {
+        let laid = appeal::layout::layout(letter, config.paper, &family);
+        bytes = writer.write(&laid, &meta)?.len();
+    }
+    let start = Instant::now();
+    let cpu_start = thread_cpu_seconds();
+    for _ in 0..n {
+        let laid = appeal::layout::layout(letter, config.paper, &family);
+        bytes = std::hint::black_box(writer.write(&laid, &meta)?).len();
+    }
+    let per = start.elapsed().as_secs_f64() * 1000.0 / f64::from(n);
+    let cpu = (thread_cpu_seconds() - cpu_start) * 1000.0 / f64::from(n);
+    println!(
+        "pdf: {per:.3} ms wall, {cpu:.3} ms CPU per letter (layout + write, one core), \
+         {:.1} KB per letter, {} pages; batch font subsetting once: {:.1} ms",
+        bytes as f64 / 1024.0,
+        laid.pages.len(),
+        prepare.as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+/// This thread's user + system CPU time, from /proc (Linux): unlike wall time it does not
+/// count time lost to other processes on a busy machine. 0 where unavailable.
+fn thread_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let Some(rest) = stat.rsplit(')').next() else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
