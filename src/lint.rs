@@ -15,7 +15,7 @@ pub const MAX_ADDRESS_LINES: usize = 6;
 pub const SIMILARITY_THRESHOLD: f64 = 0.9;
 
 /// How many letters per recipient the similarity check compares (pairwise), to bound its cost.
-pub const SIMILARITY_SAMPLE: usize = 200;
+pub const SIMILARITY_SAMPLE: usize = 50;
 
 pub fn lint_letter(config: &Config, l: &Letter, problems: &mut Problems) {
     let lines = 2 + l.recipient.address.len();

@@ -18,6 +18,9 @@ use crate::layout::{Laid, layout};
 use crate::letter::Letter;
 use crate::pdf::{Meta, Writer};
 
+/// Up to this many letters, pass 1 keeps them for pass 2 (about 10 KB each).
+const KEEP_LETTERS: usize = 2_000;
+
 /// The file every letter of a `--combined` run also goes into.
 pub const COMBINED: &str = "all.pdf";
 
@@ -35,19 +38,30 @@ pub fn pdf(config: &Config, combined: bool) -> Result<Exit> {
     let mut missing: Vec<String> = Vec::new();
     let mut count = 0usize;
     let mut targets_ok: Result<()> = Ok(());
+    // A small run keeps its letters for pass 2 instead of rendering them again.
+    let mut kept: Option<Vec<Letter>> = Some(Vec::new());
     crate::batch::for_each_chunk(config, &mut problems, |chunk| {
         count += chunk.len();
+        let found: Vec<Vec<String>> = chunk
+            .par_iter()
+            .map(|l| {
+                family
+                    .missing_in(&drawn_text(l))
+                    .into_iter()
+                    .map(|c| format!("{}: the font has no glyph for {}", who(l), describe(c)))
+                    .collect()
+            })
+            .collect();
+        missing.extend(found.into_iter().flatten());
         for l in &chunk {
-            for c in family.missing_in(&drawn_text(l)) {
-                missing.push(format!(
-                    "{}: the font has no glyph for {}",
-                    who(l),
-                    describe(c)
-                ));
+            if targets_ok.is_err() {
+                break;
             }
-            if targets_ok.is_ok() {
-                targets_ok = check_target(out, &l.key.file_stem());
-            }
+            targets_ok = check_target(out, &l.key.file_stem());
+        }
+        match &mut kept {
+            Some(k) if k.len() + chunk.len() <= KEEP_LETTERS => k.extend(chunk),
+            _ => kept = None,
         }
         Ok(())
     })?;
@@ -88,7 +102,7 @@ pub fn pdf(config: &Config, combined: bool) -> Result<Exit> {
     let mut written = 0usize;
     let mut bytes_total = 0usize;
     let mut stdout = std::io::stdout().lock();
-    crate::batch::for_each_chunk(config, &mut Problems::default(), |letters| {
+    let mut write_chunk = |letters: Vec<Letter>| -> Result<()> {
         let laid: Vec<Laid> = letters
             .par_iter()
             .map(|l| layout(l, config.paper, &family))
@@ -145,7 +159,17 @@ pub fn pdf(config: &Config, combined: bool) -> Result<Exit> {
             all_pages.extend(laid);
         }
         Ok(())
-    })?;
+    };
+    match kept {
+        Some(letters) => {
+            let per_chunk = crate::batch::CHUNK_SENDERS * config.recipients.len().max(1);
+            let mut letters = letters.into_iter().peekable();
+            while letters.peek().is_some() {
+                write_chunk(letters.by_ref().take(per_chunk).collect())?;
+            }
+        }
+        None => crate::batch::for_each_chunk(config, &mut Problems::default(), write_chunk)?,
+    }
     progress.finish_and_clear();
 
     if combined && let Some(first) = &first {

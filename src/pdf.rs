@@ -293,8 +293,11 @@ impl Writer {
             let compressed = match embedded {
                 Some(e) => e.compressed.clone(),
                 None => {
-                    hasher.update(&stream.content);
-                    deflate_fast(&stream.content)?
+                    // Deflate is deterministic: hashing its (smaller) output is as stable
+                    // and costs a third of hashing the input.
+                    let z = deflate_fast(&stream.content)?;
+                    hasher.update(&z);
+                    z
                 }
             };
             stream
