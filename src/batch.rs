@@ -9,7 +9,6 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diag::{Diagnostic, Problems};
 use crate::letter::{self, Letter};
-use crate::recipients::Recipient;
 use crate::sender::Sender;
 use crate::signatories::SignatoryReader;
 
@@ -87,6 +86,20 @@ pub fn for_each_chunk(
         .iter()
         .map(|r| config.language_for(r))
         .collect();
+    // A fax with no gateway to send it is printed with a cover line naming the number.
+    let gateway = config.settings.raw.fax_gateway.is_some();
+    let fax_cover: Vec<Option<String>> = config
+        .recipients
+        .iter()
+        .map(|r| {
+            let channel = config
+                .via
+                .unwrap_or_else(|| crate::plan::channel_for(r, gateway));
+            (channel == crate::recipients::Channel::Fax && !gateway)
+                .then(|| r.fax.clone())
+                .flatten()
+        })
+        .collect();
     loop {
         let mut chunk: Vec<Sender> = Vec::with_capacity(CHUNK_SENDERS);
         let mut exhausted = false;
@@ -101,19 +114,18 @@ pub fn for_each_chunk(
             }
         }
         if !chunk.is_empty() {
-            let tasks: Vec<(&Sender, &Recipient, &str)> = chunk
+            let tasks: Vec<(&Sender, usize)> = chunk
                 .iter()
-                .flat_map(|s| {
-                    config
-                        .recipients
-                        .iter()
-                        .zip(&languages)
-                        .map(move |(r, l)| (s, r, l.as_str()))
-                })
+                .flat_map(|s| (0..config.recipients.len()).map(move |i| (s, i)))
                 .collect();
             let results: Vec<Result<Letter, Diagnostic>> = tasks
                 .par_iter()
-                .map(|(s, r, lang)| letter::build(&config.campaign, r, s, lang, today))
+                .map(|&(s, i)| {
+                    let r = &config.recipients[i];
+                    let mut l = letter::build(&config.campaign, r, s, &languages[i], today)?;
+                    l.fax_to = fax_cover[i].clone();
+                    Ok(l)
+                })
                 .collect();
             let mut letters = Vec::with_capacity(results.len());
             for r in results {

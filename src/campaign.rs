@@ -63,6 +63,8 @@ pub struct Campaign {
     pub copies_to: Vec<String>,
     pub attachments: Vec<PathBuf>,
     pub require_note: bool,
+    /// Copy every email to the `copies_to` entries (then each must be `Name <address>`).
+    pub cc_email: bool,
     pub subject: BTreeMap<String, String>,
     pub salutation: BTreeMap<String, String>,
     pub closing: BTreeMap<String, String>,
@@ -88,6 +90,8 @@ struct RawCampaign {
     attachments: Vec<Spanned<String>>,
     #[serde(default)]
     require_note: bool,
+    #[serde(default)]
+    cc_email: bool,
     subject: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     salutation: BTreeMap<Spanned<String>, Spanned<String>>,
@@ -224,6 +228,13 @@ impl Campaign {
             .iter()
             .map(|c| check(c, "copies_to entry", &mut problems))
             .collect();
+        if raw.cc_email {
+            for c in &raw.copies_to {
+                if c.get_ref().parse::<lettre::message::Mailbox>().is_err() {
+                    problems.push(source.error_at(&c.span(), format!("with cc_email = true, each copies_to entry must be an address like \"Embassy of Kazakhstan <consul@example.org>\", not `{}`", c.get_ref().escape_debug())));
+                }
+            }
+        }
         let deadline = raw.deadline.as_ref().and_then(|d| {
             let text = match d.get_ref() {
                 RawDate::Toml(dt) => dt.to_string(),
@@ -410,6 +421,7 @@ impl Campaign {
             copies_to,
             attachments,
             require_note: raw.require_note,
+            cc_email: raw.cc_email,
             subject,
             salutation,
             closing,

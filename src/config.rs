@@ -272,6 +272,19 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         }
     }
 
+    // Faxes through a gateway need international numbers.
+    if settings.raw.fax_gateway.is_some() {
+        for r in &selected {
+            let channel = via.unwrap_or_else(|| crate::plan::channel_for(r, true));
+            if channel == Channel::Fax
+                && let Some(number) = &r.fax
+                && crate::plan::e164_digits(number).is_none()
+            {
+                problems.error(&rec_shown, Some(r.id_position), format!("recipient `{}`: fax number `{number}` needs its country code (+…) to go through the fax gateway", r.id));
+            }
+        }
+    }
+
     // Language override.
     if let Some(lang) = &common.lang
         && let Some(c) = &campaign

@@ -496,6 +496,14 @@ async fn attempt(shared: &Shared, conn: &mut AsyncSmtpConnection, index: usize) 
             conn.command(Rcpt::new(email.to.clone(), vec![])),
         )
         .await?;
+        for cc in &email.cc {
+            step(
+                t,
+                "RCPT TO (cc)",
+                conn.command(Rcpt::new(cc.clone(), vec![])),
+            )
+            .await?;
+        }
         Ok::<(), StepFail>(())
     }
     .await;

@@ -43,6 +43,11 @@ pub mod dims {
     pub const LETTER_HOLE: f32 = 5.5 * INCH;
     pub const LETTER_DATE_Y: f32 = 3.55 * INCH;
 
+    /// Baseline of a fax's cover line, from the top of page 1.
+    pub const FAX_LINE_Y: f32 = 10.0 * MM;
+    /// No line on a fax is thinner than this (points): hairlines vanish in a fax scan.
+    pub const FAX_MIN_RULE: f32 = 0.75;
+
     /// Top margin of continuation pages and of the sender block on page 1.
     pub const TOP: f32 = 20.0 * MM;
     /// The body stops this far above the bottom edge.
@@ -757,6 +762,39 @@ pub fn layout(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Laid {
             });
         }
     }
+    if let Some(number) = &letter.fax_to {
+        // A fax sent by hand: a cover line at the top of page 1, and no hairlines, which a
+        // fax machine's scan would lose.
+        let text = format!(
+            "{} · {}: {}, {number} · {}: {} · {}: {count}",
+            labels.fax,
+            labels.to,
+            letter.recipient.name,
+            labels.from,
+            letter.sender.name,
+            labels.pages
+        );
+        let full = text_width(&text, Style::Bold, dims::FOOTER_SIZE, m);
+        let size = if full > measure {
+            dims::FOOTER_SIZE * measure / full
+        } else {
+            dims::FOOTER_SIZE
+        };
+        let width = text_width(&text, Style::Bold, size, m);
+        if let Some(first) = pages.first_mut() {
+            first.runs.push(Run {
+                x: geo.left,
+                y: dims::FAX_LINE_Y,
+                style: Style::Bold,
+                size,
+                text,
+                width,
+            });
+        }
+        for rule in pages.iter_mut().flat_map(|p| p.rules.iter_mut()) {
+            rule.thickness = rule.thickness.max(dims::FAX_MIN_RULE);
+        }
+    }
     Laid {
         width: geo.width,
         height: geo.height,
@@ -837,6 +875,7 @@ mod tests {
                 .collect(),
             copies_to: vec!["Someone".into()],
             title: "T".into(),
+            fax_to: None,
         }
     }
 

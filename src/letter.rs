@@ -86,6 +86,8 @@ pub struct Letter {
     pub copies_to: Vec<String>,
     /// Campaign title, for document metadata.
     pub title: String,
+    /// Set for a fax sent without a gateway: the number the PDF's cover line names.
+    pub fax_to: Option<String>,
 }
 
 /// Everything a template can see, as JSON.
@@ -177,6 +179,7 @@ pub fn build(
         notes,
         copies_to: campaign.copies_to.clone(),
         title: campaign.title.clone(),
+        fax_to: None,
     })
 }
 

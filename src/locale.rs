@@ -92,7 +92,7 @@ pub fn labels(lang: &str) -> Labels {
             fax: "Факс",
             from: "От",
             to: "Кому",
-            pages: "страниц",
+            pages: "Страниц",
         },
         "kk" => Labels {
             copies: "Көшірмелер",
@@ -101,7 +101,7 @@ pub fn labels(lang: &str) -> Labels {
             fax: "Факс",
             from: "Кімнен",
             to: "Кімге",
-            pages: "бет",
+            pages: "Беттер саны",
         },
         _ => Labels {
             copies: "cc",
@@ -110,7 +110,7 @@ pub fn labels(lang: &str) -> Labels {
             fax: "Fax",
             from: "From",
             to: "To",
-            pages: "pages",
+            pages: "Pages",
         },
     }
 }

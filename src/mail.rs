@@ -64,6 +64,8 @@ pub struct MailContext {
     /// The Date header.
     pub date: SystemTime,
     pub attachments: Vec<FileAttachment>,
+    /// With `cc_email = true` in campaign.toml: the `copies_to` entries, copied on every email.
+    pub cc: Vec<String>,
 }
 
 /// A message ready for the wire, with what the transport and the ledger need to know.
@@ -74,6 +76,8 @@ pub struct Email {
     pub from: Address,
     /// Envelope recipient (RCPT TO).
     pub to: Address,
+    /// Copies (more RCPT TOs), from `copies_to` with `cc_email = true`.
+    pub cc: Vec<Address>,
     /// The message as sent, CRLF line ends.
     pub bytes: Vec<u8>,
 }
@@ -170,7 +174,15 @@ fn build_inner(letter: &Letter, to: &str, pdf: &[u8], ctx: &MailContext) -> Resu
     };
     let to_addr = parse_address(to, "recipient email")?;
     let to_name = display_name(&letter.recipient.name, "recipient name")?;
-    let subject = &letter.subject;
+    // The campaign's reference goes in the subject too, so a reply can be matched to it.
+    let subject = &match &letter.reference {
+        Some(r) => format!(
+            "{} [{} {r}]",
+            letter.subject,
+            crate::locale::labels(&letter.language).reference
+        ),
+        None => letter.subject.clone(),
+    };
     if let Some(why) = unsafe_char(subject) {
         bail!("subject {why}");
     }
@@ -214,6 +226,12 @@ fn build_inner(letter: &Letter, to: &str, pdf: &[u8], ctx: &MailContext) -> Resu
     if let Some(r) = reply_to {
         builder = builder.reply_to(r);
     }
+    let mut cc = Vec::new();
+    for c in &ctx.cc {
+        let mailbox = parse_mailbox(c, "copies_to entry")?;
+        cc.push(mailbox.email.clone());
+        builder = builder.cc(mailbox);
+    }
     let message = builder
         .multipart(mixed)
         .map_err(|e| anyhow!("invalid message: {e}"))?;
@@ -221,6 +239,7 @@ fn build_inner(letter: &Letter, to: &str, pdf: &[u8], ctx: &MailContext) -> Resu
         message_id,
         from: from.email,
         to: to_addr,
+        cc,
         bytes: message.formatted(),
     })
 }
@@ -269,6 +288,7 @@ mod tests {
             notes: vec![],
             copies_to: vec![],
             title: "t".into(),
+            fax_to: None,
         }
     }
 
@@ -277,6 +297,7 @@ mod tests {
             account: None,
             date: SystemTime::UNIX_EPOCH,
             attachments: vec![],
+            cc: vec![],
         }
     }
 

@@ -244,7 +244,15 @@ impl PdfMaker {
 fn drawn_text(l: &Letter) -> String {
     let labels = crate::locale::labels(&l.language);
     let mut text = l.all_text();
-    for extra in [labels.copies, labels.notes, labels.reference] {
+    for extra in [
+        labels.copies,
+        labels.notes,
+        labels.reference,
+        labels.fax,
+        labels.from,
+        labels.to,
+        labels.pages,
+    ] {
         text.push_str(extra);
     }
     text.push_str(&crate::locale::page_of(&l.language, 1, 2));

@@ -13,6 +13,33 @@ pub struct Delivery {
     pub channel: Channel,
     pub destination: String,
     pub language: String,
+    /// A fax sent as an email to the fax gateway (`destination` is the gateway address).
+    #[serde(skip)]
+    pub gateway: bool,
+}
+
+impl Delivery {
+    /// Does this letter leave as an email (to its recipient, or to the fax gateway)?
+    pub fn by_email(&self) -> bool {
+        self.channel == Channel::Email || self.gateway
+    }
+}
+
+/// A fax number as E.164 digits ("+7 7172 72 05 16" → "77172720516"), if it is written
+/// internationally (with `+` or `00`).
+pub fn e164_digits(number: &str) -> Option<String> {
+    let trimmed = number.trim();
+    let international = trimmed.starts_with('+') || trimmed.starts_with("00");
+    let mut digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    if trimmed.starts_with("00") {
+        digits.drain(..2);
+    }
+    (international && (8..=15).contains(&digits.len())).then_some(digits)
+}
+
+/// The gateway address for a fax number: `{number}` in the pattern replaced by its digits.
+pub fn gateway_address(pattern: &str, number: &str) -> Option<String> {
+    e164_digits(number).map(|d| pattern.replace("{number}", &d))
 }
 
 /// The channel a recipient's letter takes: `auto` is email if there is an address, fax if
@@ -36,18 +63,29 @@ pub fn destination(r: &Recipient, channel: Channel, lang: &str) -> String {
 }
 
 pub fn plan(config: &Config) -> Vec<Delivery> {
-    let gateway = config.settings.raw.fax_gateway.is_some();
+    let pattern = config
+        .settings
+        .raw
+        .fax_gateway
+        .as_ref()
+        .map(|g| g.get_ref().as_str());
+    let gateway = pattern.is_some();
     config
         .recipients
         .iter()
         .map(|r| {
             let language = config.language_for(r);
             let channel = config.via.unwrap_or_else(|| channel_for(r, gateway));
+            let via_gateway = match (channel, pattern, &r.fax) {
+                (Channel::Fax, Some(p), Some(number)) => gateway_address(p, number),
+                _ => None,
+            };
             Delivery {
                 id: r.id.clone(),
                 name: r.base.name.clone(),
                 channel,
-                destination: destination(r, channel, &language),
+                gateway: via_gateway.is_some(),
+                destination: via_gateway.unwrap_or_else(|| destination(r, channel, &language)),
                 language,
             }
         })
@@ -84,6 +122,23 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fax_numbers_become_e164_digits() {
+        assert_eq!(
+            e164_digits("+7 7172 72 05 16").as_deref(),
+            Some("77172720516")
+        );
+        assert_eq!(
+            e164_digits("0048 (22) 123-45-67").as_deref(),
+            Some("48221234567")
+        );
+        assert_eq!(e164_digits("7172 740548"), None, "no country code");
+        assert_eq!(
+            gateway_address("{number}@fax.example.net", "+7 7172 740548").as_deref(),
+            Some("77172740548@fax.example.net")
+        );
+    }
 
     #[test]
     fn table_pads_by_display_width() {

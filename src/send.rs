@@ -15,7 +15,6 @@ use crate::exit::Exit;
 use crate::letter::Letter;
 use crate::mail::{self, Email, FileAttachment, MailContext};
 use crate::plan::{self, Delivery};
-use crate::recipients::Channel;
 use crate::smtp::{self, SmtpFlags};
 
 /// What `appeal send` was asked to do.
@@ -68,7 +67,7 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
         .filter(|l| {
             by_recipient
                 .get(l.key.recipient.as_str())
-                .is_some_and(|d| d.channel == Channel::Email)
+                .is_some_and(|d| d.by_email())
         })
         .count();
 
@@ -115,6 +114,11 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
         account,
         date: mail::system_time(&config.now),
         attachments,
+        cc: if config.campaign.cc_email {
+            config.campaign.copies_to.clone()
+        } else {
+            Vec::new()
+        },
     };
     let mut items = Vec::with_capacity(plan.len());
     let mut errors = Vec::new();
@@ -131,7 +135,7 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
                 continue;
             }
         };
-        let email = if d.channel == Channel::Email {
+        let email = if d.by_email() {
             match mail::build(letter, &d.destination, &bytes, &ctx) {
                 Ok(e) => Some(e),
                 Err(e) => {

@@ -73,6 +73,21 @@ pub fn load(path: &Path, shown: &Path, problems: &mut Problems) -> Settings {
     if let Some(p) = raw.smtp.as_ref().and_then(|s| s.password.as_ref()) {
         problems.push(source.error_at(&p.span(), "a password does not belong in appeal.toml: set APPEAL_SMTP_PASSWORD or password_command"));
     }
+    if let Some(g) = &raw.fax_gateway {
+        let pattern = g.get_ref();
+        let sample = pattern.replace("{number}", "4930123456");
+        if !pattern.contains("{number}") {
+            problems.push(source.error_at(
+                &g.span(),
+                "fax_gateway must contain {number}, e.g. \"{number}@fax.example.net\"",
+            ));
+        } else if let Some(why) = crate::recipients::email_problem(&sample) {
+            problems.push(source.error_at(
+                &g.span(),
+                format!("fax_gateway does not make an email address: {why}"),
+            ));
+        }
+    }
     if let Some(p) = &raw.paper
         && !matches!(p.get_ref().as_str(), "a4" | "letter")
     {

@@ -89,3 +89,128 @@ fn every_command_help_has_an_example() {
             .expect_stdout("Example: appeal");
     }
 }
+
+#[test]
+fn fax_without_a_gateway_prints_a_cover_line() {
+    let c = TestCampaign::new();
+    c.edit(
+        "recipients.toml",
+        "tags = [\"government\"]",
+        "tags = [\"government\"]\nchannel = \"fax\"",
+    );
+    c.run(&["list", "--only", "president"])
+        .expect_code(0)
+        .expect_stdout("fax")
+        .expect_stdout("+7 7172 72 05 16");
+    c.run(&["pdf", "--only", "president,foreign"])
+        .expect_code(0);
+    let fax = common::pdf_text(&c.path().join("out/test/president.pdf"));
+    assert!(
+        fax.contains(
+            "Fax · To: Nursultan Nazarbayev, +7 7172 72 05 16 · From: Alex Sample · Pages: 1"
+        ),
+        "{fax}"
+    );
+    let post = common::pdf_text(&c.path().join("out/test/foreign.pdf"));
+    assert!(!post.contains("Fax ·"), "only faxes get the cover line");
+}
+
+#[test]
+fn fax_gateway_addresses_the_e164_number() {
+    let c = TestCampaign::new();
+    // fax_gateway is a top-level key: it comes before [sender].
+    c.write(
+        "appeal.toml",
+        &format!(
+            "fax_gateway = \"{{number}}@fax.example.net\"\n{}",
+            common::SETTINGS
+        ),
+    );
+    let run = c.run(&["list", "--json", "--only", "president"]);
+    run.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(v[0]["channel"], "fax");
+    assert_eq!(v[0]["destination"], "77172720516@fax.example.net");
+    // The dry run writes the fax as an email to the gateway, with the PDF attached.
+    c.run(&["send", "--dry-run", "--only", "president"])
+        .expect_code(0);
+    let eml = c.read("out/test/dry-run/president.eml");
+    assert!(
+        eml.contains("To: \"Nursultan Nazarbayev\" <77172720516@fax.example.net>"),
+        "{eml}"
+    );
+    assert!(
+        eml.contains("filename=\"president.pdf\"") || eml.contains("filename=president.pdf"),
+        "{eml}"
+    );
+}
+
+#[test]
+fn fax_gateway_needs_a_pattern_and_international_numbers() {
+    let c = TestCampaign::new();
+    c.write(
+        "appeal.toml",
+        &format!("fax_gateway = \"fax.example.net\"\n{}", common::SETTINGS),
+    );
+    c.run(&["check"])
+        .expect_code(2)
+        .expect_stderr("appeal.toml:1:15: error: fax_gateway must contain {number}");
+    c.write(
+        "appeal.toml",
+        &format!(
+            "fax_gateway = \"{{number}}@fax.example.net\"\n{}",
+            common::SETTINGS
+        ),
+    );
+    c.edit(
+        "recipients.toml",
+        "fax = \"+7 7172 72 05 16\"",
+        "fax = \"7172 72 05 16\"",
+    );
+    c.run(&["check"])
+        .expect_code(2)
+        .expect_stderr("recipients.toml:2:6: error: recipient `president`: fax number `7172 72 05 16` needs its country code");
+}
+
+#[test]
+fn reference_goes_in_the_subject_and_the_pdf() {
+    let c = TestCampaign::new();
+    c.run(&["send", "--dry-run", "--only", "foreign"])
+        .expect_code(0);
+    let eml = c.read("out/test/dry-run/foreign.eml");
+    assert!(
+        eml.contains("Subject: About the case of Musagali Duambekov [Ref. T-1]"),
+        "{eml}"
+    );
+    c.run(&["pdf", "--only", "foreign"]).expect_code(0);
+    let text = common::pdf_text(&c.path().join("out/test/foreign.pdf"));
+    assert!(text.contains("T-1"), "{text}");
+}
+
+#[test]
+fn copies_are_listed_in_the_pdf_and_copied_by_email_when_asked() {
+    let c = TestCampaign::new();
+    c.edit(
+        "letters/test/campaign.toml",
+        "reference = \"T-1\"",
+        "reference = \"T-1\"\ncopies_to = [\"Embassy of Kazakhstan in Poland <consul@example.org>\"]\ncc_email = true",
+    );
+    c.run(&["pdf", "--only", "foreign"]).expect_code(0);
+    let text = common::pdf_text(&c.path().join("out/test/foreign.pdf"));
+    assert!(
+        text.contains("cc:") && text.contains("Embassy of Kazakhstan in Poland"),
+        "{text}"
+    );
+    c.run(&["send", "--dry-run", "--only", "foreign"])
+        .expect_code(0);
+    let eml = c.read("out/test/dry-run/foreign.eml");
+    assert!(
+        eml.contains("Cc: \"Embassy of Kazakhstan in Poland\" <consul@example.org>"),
+        "{eml}"
+    );
+    // Without an address, cc_email cannot copy anyone.
+    c.edit("letters/test/campaign.toml", " <consul@example.org>", "");
+    c.run(&["check"])
+        .expect_code(2)
+        .expect_stderr("with cc_email = true, each copies_to entry must be an address");
+}

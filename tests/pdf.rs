@@ -4,35 +4,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::TestCampaign;
 
 const KAZAKH: &str = "әғқңөұүһі ӘҒҚҢӨҰҮҺІ";
 
-fn tool(name: &str, args: &[&str], file: &Path) -> String {
-    let out = Command::new(name)
-        .args(args)
-        .arg(file)
-        .args(if name == "pdftotext" {
-            &["-"][..]
-        } else {
-            &[][..]
-        })
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {name} (install poppler-utils and qpdf): {e}"));
-    assert!(
-        out.status.success(),
-        "{name} {args:?} {} failed: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn text(file: &Path) -> String {
-    tool("pdftotext", &["-layout"], file)
-}
+use common::{pdf_text as text, pdf_tool as tool};
 
 fn pages(file: &Path) -> usize {
     let info = tool("pdfinfo", &[], file);

@@ -211,3 +211,29 @@ impl Run {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Runs a poppler or qpdf tool on a PDF and returns its standard output.
+pub fn pdf_tool(name: &str, args: &[&str], file: &Path) -> String {
+    let out = Command::new(name)
+        .args(args)
+        .arg(file)
+        .args(if name == "pdftotext" {
+            &["-"][..]
+        } else {
+            &[][..]
+        })
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {name} (install poppler-utils and qpdf): {e}"));
+    assert!(
+        out.status.success(),
+        "{name} {args:?} {} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The text of a PDF, laid out as on the page.
+pub fn pdf_text(file: &Path) -> String {
+    pdf_tool("pdftotext", &["-layout"], file)
+}
