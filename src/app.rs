@@ -145,6 +145,29 @@ fn check(cli: &Cli) -> Result<Exit> {
         collector.push(d);
     }
     crate::lint::lint_campaign(&config, &mut problems);
+    // SMTP settings are checked here too (never the password: check runs no command).
+    if let Some(raw) = &config.settings.raw.smtp
+        && let Err(e) =
+            crate::smtp::resolve(&crate::smtp::SmtpFlags::default(), Some(raw), &config.root)
+    {
+        let path = config
+            .settings
+            .source
+            .as_ref()
+            .map_or_else(|| config.root.join("appeal.toml"), |s| s.path.clone());
+        let position = raw.url.as_ref().and_then(|u| {
+            config
+                .settings
+                .source
+                .as_ref()
+                .map(|s| s.span_position(&u.span()))
+        });
+        problems.push(crate::diag::Diagnostic::error(
+            &path,
+            position,
+            format!("[smtp]: {e:#}"),
+        ));
+    }
     similarity.finish(&config, &mut problems);
     print_problems(&problems, config.quiet);
     if problems.has_errors() {

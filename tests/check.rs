@@ -355,3 +355,15 @@ fn no_campaign_directory_is_an_error() {
         .expect_code(2)
         .expect_stderr("no letters/ directory");
 }
+
+#[test]
+fn smtp_settings_are_checked_without_asking_for_a_password() {
+    let c = TestCampaign::new();
+    c.write("appeal.toml", &format!("{}\n[smtp]\nurl = \"smtp://mail.example.org:25?tls=none\"\npassword_command = [\"/bin/false\"]\n", common::SETTINGS));
+    c.run(&["check"])
+        .expect_code(2)
+        .expect_stderr("appeal.toml:8:7: error: [smtp]:")
+        .expect_stderr("tls=none");
+    c.write("appeal.toml", &format!("{}\n[smtp]\nurl = \"smtps://me@mail.example.org\"\npassword_command = [\"/bin/false\"]\n", common::SETTINGS));
+    c.run(&["check"]).expect_code(0);
+}

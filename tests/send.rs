@@ -266,7 +266,8 @@ fn plaintext_loopback_send_of_the_example() {
         .map(|l| serde_json::from_str(l).expect("json"))
         .collect();
 
-    let subject_ru = "Об уголовном деле Мусагали Дуамбекова (ст. 129 УК РК) [Исх. № KZ-2014-DUAMBEKOV]";
+    let subject_ru =
+        "Об уголовном деле Мусагали Дуамбекова (ст. 129 УК РК) [Исх. № KZ-2014-DUAMBEKOV]";
     let mut seen = Vec::new();
     for m in &parsed {
         assert_eq!(m["defects"], serde_json::json!([]), "{m}");
