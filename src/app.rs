@@ -132,11 +132,24 @@ fn check(cli: &Cli) -> Result<Exit> {
     let mut count = 0usize;
     let mut similarity = crate::lint::Similarity::default();
     let mut letter_lint = Problems::default();
+    let family = crate::fonts::Family::load(config.font.as_deref())?;
     crate::batch::for_each_chunk(&config, &mut problems, |chunk| {
         count += chunk.len();
         for l in &chunk {
             similarity.add(l);
             crate::lint::lint_letter(&config, l, &mut letter_lint);
+            crate::lint::lint_print(&config, &family, l, &mut letter_lint);
+            for c in family.missing_in(&crate::output::drawn_text(l)) {
+                letter_lint.push(crate::diag::Diagnostic::error(
+                    &config.campaign.file,
+                    None,
+                    format!(
+                        "{}: the font has no glyph for {}",
+                        crate::output::who(l),
+                        crate::fonts::describe(c)
+                    ),
+                ));
+            }
         }
         Ok(())
     })?;

@@ -19,6 +19,8 @@ pub struct Config {
     /// The recipients selected by --only / --tag, in file order.
     pub recipients: Vec<Recipient>,
     pub sender: Sender,
+    /// The recipients file, as named in messages.
+    pub recipients_file: PathBuf,
     /// `--signatories CSV`: the file to read and how to name it in messages.
     pub signatories: Option<std::path::PathBuf>,
     pub lang_override: Option<String>,
@@ -365,6 +367,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         campaign,
         recipients: selected,
         sender,
+        recipients_file: rec_shown,
         signatories: common.signatories.clone(),
         lang_override: common.lang.clone(),
         via,

@@ -456,6 +456,27 @@ fn right_run(
 }
 
 /// Lays out a letter.
+/// The recipient's address lines that are too wide for the window field at the normal
+/// address size (layout shrinks them to fit; `check` warns), with their width and the room.
+pub fn address_overflow(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Vec<(String, f32, f32)> {
+    let geo = Geometry::for_paper(paper);
+    let [wx, _, ww, _] = geo.window;
+    let room = wx + ww - dims::WINDOW_PAD - geo.left;
+    let mut lines = vec![&letter.recipient.title, &letter.recipient.name];
+    lines.extend(&letter.recipient.address);
+    lines
+        .into_iter()
+        .map(|l| {
+            (
+                l.clone(),
+                text_width(l, Style::Regular, dims::ADDRESS_SIZE, m),
+            )
+        })
+        .filter(|(_, w)| *w > room)
+        .map(|(l, w)| (l, w, room))
+        .collect()
+}
+
 pub fn layout(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Laid {
     let geo = Geometry::for_paper(paper);
     let labels = locale::labels(&letter.language);

@@ -20,7 +20,7 @@ pub const SIMILARITY_SAMPLE: usize = 50;
 pub fn lint_letter(config: &Config, l: &Letter, problems: &mut Problems) {
     let lines = 2 + l.recipient.address.len();
     if lines > MAX_ADDRESS_LINES {
-        let file = config.root.join("recipients.toml");
+        let file = config.recipients_file.clone();
         problems.push(Diagnostic::error(
             &file,
             None,
@@ -28,6 +28,38 @@ pub fn lint_letter(config: &Config, l: &Letter, problems: &mut Problems) {
                 "recipient `{}` ({}): the address block has {lines} lines with title and name; the envelope window holds {MAX_ADDRESS_LINES}",
                 l.key.recipient, l.language
             ),
+        ));
+    }
+}
+
+/// Print lint that needs the font: lines too wide for the envelope window, letters longer
+/// than one page.
+pub fn lint_print(
+    config: &Config,
+    family: &crate::fonts::Family,
+    l: &Letter,
+    problems: &mut Problems,
+) {
+    // Without the signatory, so a batch reports each recipient once.
+    let who = format!("letter to `{}` ({})", l.key.recipient, l.language);
+    let file = config.recipients_file.clone();
+    for (line, width, room) in crate::layout::address_overflow(l, config.paper, family) {
+        problems.push(Diagnostic::warning(
+            &file,
+            None,
+            format!(
+                "{who}: address line `{line}` is {:.0} mm wide; the envelope window has {:.0} mm (it will be printed smaller)",
+                width / crate::layout::MM,
+                room / crate::layout::MM
+            ),
+        ));
+    }
+    let pages = crate::layout::layout(l, config.paper, family).pages.len();
+    if pages > 1 {
+        problems.push(Diagnostic::warning(
+            &config.campaign.file,
+            None,
+            format!("{who} runs to {pages} pages; officials read one page more readily"),
         ));
     }
 }

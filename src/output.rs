@@ -241,7 +241,7 @@ impl PdfMaker {
 }
 
 /// Every character a letter's PDF will draw: its own text and the words the layout adds.
-fn drawn_text(l: &Letter) -> String {
+pub fn drawn_text(l: &Letter) -> String {
     let labels = crate::locale::labels(&l.language);
     let mut text = l.all_text();
     for extra in [
@@ -281,7 +281,7 @@ fn check_target(out: &Path, stem: &str) -> Result<()> {
     refuse_link(&path)
 }
 
-fn who(l: &Letter) -> String {
+pub fn who(l: &Letter) -> String {
     match &l.key.signatory {
         Some(s) => format!("recipient `{}` (signatory `{s}`)", l.key.recipient),
         None => format!("recipient `{}`", l.key.recipient),

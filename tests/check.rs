@@ -367,3 +367,29 @@ fn smtp_settings_are_checked_without_asking_for_a_password() {
     c.write("appeal.toml", &format!("{}\n[smtp]\nurl = \"smtps://me@mail.example.org\"\npassword_command = [\"/bin/false\"]\n", common::SETTINGS));
     c.run(&["check"]).expect_code(0);
 }
+
+#[test]
+fn print_lint_flags_long_letters_and_wide_or_tall_addresses() {
+    let c = TestCampaign::new();
+    c.write(
+        "letters/test/letter.md.hbs",
+        &"A paragraph of the appeal that goes on and on. ".repeat(400),
+    );
+    c.edit(
+        "recipients.toml",
+        "title = \"Minister of Foreign Affairs\"",
+        "title = \"Minister of Foreign Affairs of the Republic of Kazakhstan\"",
+    );
+    let run = c.run(&["check", "--only", "foreign"]);
+    run.expect_code(0)
+        .expect_stderr("warning: letter to `foreign` (en) runs to 6 pages")
+        .expect_stderr("recipients.toml: warning: letter to `foreign` (en): address line `Minister of Foreign Affairs of the Republic of Kazakhstan` is");
+    c.edit(
+        "recipients.toml",
+        "address = [\"31 Kunayeva St.\", \"010000 Astana\", \"Kazakhstan\"]",
+        "address = [\"a\", \"b\", \"c\", \"d\", \"e\"]",
+    );
+    c.run(&["check", "--only", "foreign"])
+        .expect_code(2)
+        .expect_stderr("recipient `foreign` (en): the address block has 7 lines with title and name; the envelope window holds 6");
+}

@@ -459,3 +459,54 @@ fn hostile_inputs_get_one_clear_error_and_change_nothing() {
         failures.join("\n\n")
     );
 }
+
+/// Runs `appeal` and kills it if it has not finished in `limit`: a hang is a failure.
+fn run_bounded(c: &TestCampaign, args: &[&str], limit: std::time::Duration) -> i32 {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_appeal"))
+        .args(args)
+        .current_dir(c.path())
+        .env("APPEAL_NOW", common::NOW)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.code().unwrap_or(-1);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("appeal {args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn pathological_letters_finish() {
+    // Bound (release build): under 2 s and 200 MB for either; the test allows a debug build
+    // 180 s before calling it a hang.
+    let limit = std::time::Duration::from_secs(180);
+    let c = TestCampaign::new();
+    c.write("letters/test/letter.md.hbs", &"x".repeat(1_000_000));
+    assert_eq!(
+        run_bounded(&c, &["pdf", "-q", "--only", "foreign"], limit),
+        0,
+        "one 1 MB word"
+    );
+    let text = common::pdf_text(&c.path().join("out/test/foreign.pdf"));
+    assert!(
+        text.contains(&"x".repeat(60)),
+        "the word is broken across lines, not lost"
+    );
+    let items: String = (0..100_000).map(|i| format!("- item {i}\n")).collect();
+    c.write("letters/test/letter.md.hbs", &items);
+    assert_eq!(
+        run_bounded(&c, &["pdf", "-q", "--only", "foreign"], limit),
+        0,
+        "100,000 list items"
+    );
+    let text = common::pdf_text(&c.path().join("out/test/foreign.pdf"));
+    assert!(text.contains("item 99999"), "the last item is there");
+}
