@@ -21,6 +21,7 @@ pub mod mail;
 pub mod plan;
 pub mod recipients;
 pub mod send;
+pub mod send_ledger;
 pub mod sender;
 pub mod settings;
 pub mod signatories;
