@@ -588,6 +588,10 @@ fn write_and_report(
         }
         stopped = report.stopped;
     }
+    // Every mark on disk before the lock goes (a broken ledger is not written again).
+    if run.broken().is_none() {
+        let _ = run.write(|l| l.flush());
+    }
     drop(lock);
     let broken = run.broken();
     if let Some(why) = &broken {

@@ -214,6 +214,15 @@ impl RunLedger {
         result
     }
 
+    /// Marks the ledger broken by an error met outside [`RunLedger::write`].
+    pub fn fail(&self, e: &anyhow::Error) {
+        if let Ok(mut b) = self.broken.lock()
+            && b.is_none()
+        {
+            *b = Some(format!("{e:#}"));
+        }
+    }
+
     pub fn decide(&self, key: &Key, hash: &str, flags: Flags) -> Result<Decision> {
         match self.ledger.lock() {
             Ok(l) => l.decide(key, hash, flags),
@@ -314,7 +323,14 @@ impl<H: Hooks> Hooks for Recorder<H> {
 
     fn before_data(&self, index: usize, email: &Email) -> Result<()> {
         let (key, _) = self.key(index)?;
-        self.run.write(|l| l.mark_data_started(&key))?;
+        // Committed under the ledger's lock, then on disk outside it: connections reaching
+        // DATA together share one disk sync.
+        let ticket = self.run.write(|l| l.mark_data_started_shared(&key))?;
+        if let Err(e) = ticket.wait() {
+            let e = e.context(format!("cannot record {key} as sending"));
+            self.run.fail(&e);
+            return Err(e);
+        }
         self.inner.before_data(index, email)
     }
 
@@ -352,6 +368,34 @@ mod tests {
             resend_message_id("<abc@example.org>", 2),
             resend_message_id("<abc@example.org>", 3)
         );
+    }
+
+    #[test]
+    fn a_shared_sync_records_sending_on_disk() {
+        use crate::letter::LetterKey;
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(dir.path()).unwrap();
+        let key = Key::new(
+            &LetterKey {
+                campaign: "c".into(),
+                signatory: None,
+                recipient: "r".into(),
+            },
+            "a@example.org",
+            Channel::Email,
+        );
+        let hash = ledger::content_hash(b"x");
+        let Decision::Send(a) = l.decide(&key, &hash, Flags::default()).unwrap() else {
+            panic!("expected Send");
+        };
+        l.mark_pending(&a, "<m@example.org>", &hash).unwrap();
+        let ticket = l.mark_data_started_shared(&key).unwrap();
+        let other = Ledger::open_read_only(dir.path()).unwrap().unwrap();
+        assert_eq!(other.get(&key).unwrap().unwrap().state, State::Sending);
+        ticket.wait().unwrap();
+        l.mark_sent(&key, "250 ok").unwrap();
+        l.flush().unwrap();
+        assert_eq!(other.get(&key).unwrap().unwrap().state, State::Sent);
     }
 
     #[test]
