@@ -523,7 +523,7 @@ fn a_second_send_while_one_runs_exits_2() {
 
 #[test]
 fn ctrl_c_finishes_the_message_in_flight_starts_no_other_and_exits_130() {
-    let server = Server::start(&["--slow-data", "1.5"]);
+    let server = Server::start(&["--slow-data", "2"]);
     let camp = example("connections = 1");
     let child = spawn_send(camp.path(), &server.url());
     wait_until("the first message", Duration::from_secs(20), || {
@@ -560,27 +560,29 @@ fn ctrl_c_finishes_the_message_in_flight_starts_no_other_and_exits_130() {
 fn a_ledger_that_cannot_be_written_mid_run_stops_the_sending() {
     // Another program holds the ledger's write lock (an open `sqlite3` transaction, a backup)
     // longer than appeal waits for it: the next record fails, and sending stops there.
-    let server = Server::start(&["--slow-data", "1"]);
+    let server = Server::start(&["--slow-data", "2"]);
     let camp = example("connections = 1");
-    let child = spawn_send(camp.path(), &server.url());
-    wait_until("the first message", Duration::from_secs(20), || {
-        server.count("SLOW") >= 1
-    });
     let db = camp.path().join(".appeal/ledger.db");
+    // The holder is started first and takes the lock the moment the server holds the first
+    // message, before that message's reply can be recorded.
     let mut holder = Command::new(python())
         .arg("-c")
         .arg(
-            "import sqlite3, sys, time\n\
+            "import os, sqlite3, sys, time\n\
+             while 'SLOW' not in (open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else ''):\n\
+             \x20   time.sleep(0.002)\n\
              c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
              c.execute('BEGIN IMMEDIATE')\n\
              print('locked', flush=True)\n\
-             time.sleep(13)\n\
+             time.sleep(14)\n\
              c.execute('ROLLBACK')\n",
         )
         .arg(&db)
+        .arg(server.dir.path().join("events.log"))
         .stdout(Stdio::piped())
         .spawn()
         .expect("python");
+    let child = spawn_send(camp.path(), &server.url());
     let mut line = String::new();
     BufReader::new(holder.stdout.take().expect("stdout"))
         .read_line(&mut line)
