@@ -566,6 +566,10 @@ fn dry_run_writes_eml_files_and_opens_no_socket() {
         ["dry-run", "president.pdf", "prosecutor.pdf"]
     );
     assert_eq!(server.count("CONNECT"), 0);
+    assert!(
+        !camp.path().join(".appeal").exists(),
+        "a dry run does not touch the ledger"
+    );
     let emls: Vec<PathBuf> = EMAILED
         .iter()
         .map(|id| out.join("dry-run").join(format!("{id}.eml")))
