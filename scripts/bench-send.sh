@@ -66,7 +66,8 @@ run_appeal() {
     local connections="$1"
     printf '\n[smtp]\nconnections = %s\n' "$connections" > "$work/smtp.toml"
     cat appeal.toml "$work/smtp.toml" > "$work/camp/appeal.toml"
-    rm -rf "$work/camp/out"
+    # A fresh ledger each time: the run sends everything, recording each message as it goes.
+    rm -rf "$work/camp/out" "$work/camp/.appeal"
     local before t0 t1 after
     before="$(stored)"; t0="$(now)"
     "$appeal" -q -C "$work/camp" send --yes --smtp "smtp://127.0.0.1:$port?tls=none"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of `appeal`, first installing what the tests need on a fresh Debian
-# machine: poppler-utils and qpdf (to read PDFs back) and a Python venv with aiosmtpd
-# (a real SMTP server on 127.0.0.1). Safe to re-run: it installs only what is missing.
+# machine: poppler-utils and qpdf (to read PDFs back), postfix (only for its smtp-sink, the
+# fault-injecting SMTP server of tests/ledger_send.rs; Postfix itself is left unconfigured and
+# not started) and a Python venv with aiosmtpd (a real SMTP server on 127.0.0.1). Safe to
+# re-run: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,8 +14,11 @@ missing=()
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+[ -x /usr/sbin/smtp-sink ] || missing+=(postfix)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
+    # postfix: install it without configuring a mail system (no questions, nothing started).
+    echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

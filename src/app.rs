@@ -55,10 +55,14 @@ pub fn run(cli: Cli) -> Result<Exit> {
             ref smtp,
             ref smtp_ca,
             ref rate,
+            resend,
+            resend_in_doubt,
         } => {
             let opts = crate::send::SendOptions {
                 yes,
                 dry_run,
+                resend,
+                resend_in_doubt,
                 smtp: crate::smtp::SmtpFlags {
                     url: smtp.clone(),
                     ca: smtp_ca.clone(),

@@ -96,7 +96,10 @@ pub enum Command {
     /// Shows the plan and asks before sending on a terminal; needs --yes otherwise. A copy of
     /// every message sent is kept under <out>/sent/. --dry-run writes the messages as .eml files
     /// under <out>/dry-run/ and opens no connection. The SMTP password comes from
-    /// APPEAL_SMTP_PASSWORD or [smtp] password_command, never from a file or flag.
+    /// APPEAL_SMTP_PASSWORD or [smtp] password_command, never from a file or flag. Every letter
+    /// is recorded in .appeal/ledger.db: a re-run sends only what is not yet sent, reports letters
+    /// in doubt or changed, and a finished campaign sends nothing. Ctrl-C stops starting new
+    /// messages, lets those in flight finish and exits 130.
     ///
     /// Example: appeal send --smtp smtps://me%40example.org@mail.example.org --rate 30/min
     Send {
@@ -116,6 +119,14 @@ pub enum Command {
         /// At most this many messages, e.g. 30/min (none by default to loopback; 30/min otherwise).
         #[arg(long, value_name = "N/min")]
         rate: Option<String>,
+        /// Deliver again on purpose, with a new Message-ID: letters already sent, written, failed
+        /// or changed since they were sent (combine with --only).
+        #[arg(long)]
+        resend: bool,
+        /// Re-send the letters in doubt (the connection broke after the message went out) with
+        /// the Message-ID they had, so receivers can drop a copy.
+        #[arg(long)]
+        resend_in_doubt: bool,
     },
 
     /// Write one print-ready PDF letter per recipient into the output directory.

@@ -18,8 +18,14 @@
 //!
 //! The send loop commits [`Ledger::mark_pending`] before it opens the SMTP transaction for a
 //! letter, and [`Ledger::mark_data_started`] before it writes the first byte of the message
-//! (the `DATA` command). Both return only once the commit is durable. So, for a row found at
-//! startup:
+//! (the `DATA` command). Both return only once committed; `mark_data_started` also waits
+//! for the disk (`synchronous=FULL`), and since the WAL is written in order, that makes the
+//! *pending* before it durable too: both are on disk before the first byte of data leaves.
+//! The other marks are committed without waiting for the disk (`synchronous=NORMAL`): safe
+//! against the process dying at any moment, and made power-safe by the next
+//! `mark_data_started` or by [`Ledger::flush`] at the end of a run. A record lost to a power
+//! cut only ever falls back to an earlier state (*sent* to *sending*: in doubt), never forward.
+//! So, for a row found at startup:
 //!
 //! - `pending`: the process stopped before `DATA` was sent, so the server cannot have the
 //!   message. Safe to retry; [`Ledger::decide`] says `Send` with the same Message-ID.
@@ -33,6 +39,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow, bail};
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -284,12 +292,67 @@ pub struct Event {
 
 type Clock = Box<dyn Fn() -> jiff::Timestamp + Send>;
 
-/// The open ledger. Every `mark_*` is one committed (durable) transaction; an error from any
-/// of them means the ledger cannot be trusted to be written, and sending must stop.
+/// The open ledger. Every `mark_*` is one committed transaction (on disk before the data goes
+/// out, see the module docs); an error from any of them means the ledger cannot be trusted to be written, and sending must stop.
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     clock: Clock,
+    /// Whether the connection is at `synchronous=FULL` (the default after opening).
+    full_sync: bool,
+    /// Group commit for `mark_data_started_shared`: see [`SyncTicket`].
+    group: Arc<GroupSync>,
+}
+
+/// Shared fsyncs of the WAL: commits made at `synchronous=NORMAL` are in the file (safe from a
+/// crash of the process); one `fdatasync` of the WAL makes every one of them durable, so
+/// several connections waiting at once share one.
+#[derive(Debug)]
+struct GroupSync {
+    wal: PathBuf,
+    /// Commits made so far, and how many of them are known to be on disk.
+    committed: AtomicU64,
+    synced: AtomicU64,
+    file: Mutex<Option<std::fs::File>>,
+}
+
+/// A commit that must be on disk before going on: [`SyncTicket::wait`] returns once it is.
+/// Call it without holding the ledger, so others commit (and share the sync) meanwhile.
+#[derive(Debug)]
+#[must_use]
+pub struct SyncTicket {
+    group: Arc<GroupSync>,
+    seq: u64,
+}
+
+impl SyncTicket {
+    pub fn wait(self) -> Result<()> {
+        let g = &self.group;
+        if g.synced.load(Ordering::SeqCst) >= self.seq {
+            return Ok(());
+        }
+        let mut file = g
+            .file
+            .lock()
+            .map_err(|_| anyhow!("internal: ledger sync lock poisoned"))?;
+        if g.synced.load(Ordering::SeqCst) >= self.seq {
+            return Ok(());
+        }
+        // Everything committed up to here is in the file; one sync covers it all.
+        let target = g.committed.load(Ordering::SeqCst);
+        let result = (|| -> Result<()> {
+            if file.is_none() {
+                *file = Some(std::fs::OpenOptions::new().write(true).open(&g.wal)?);
+            }
+            if let Some(f) = file.as_ref() {
+                f.sync_data()?;
+            }
+            Ok(())
+        })();
+        result.with_context(|| format!("cannot sync the ledger's log {}", g.wal.display()))?;
+        g.synced.fetch_max(target, Ordering::SeqCst);
+        Ok(())
+    }
 }
 
 impl fmt::Debug for Ledger {
@@ -333,8 +396,10 @@ impl Ledger {
         })?;
         Ok(Ledger {
             conn,
+            group: GroupSync::new(&path),
             path,
             clock: Box::new(default_clock),
+            full_sync: true,
         })
     }
 
@@ -351,8 +416,10 @@ impl Ledger {
             .with_context(|| format!("cannot read the ledger {}", path.display()))?;
         Ok(Some(Ledger {
             conn,
+            group: GroupSync::new(&path),
             path,
             clock: Box::new(default_clock),
+            full_sync: true,
         }))
     }
 
@@ -368,6 +435,47 @@ impl Ledger {
 
     fn now(&self) -> String {
         (self.clock)().to_string()
+    }
+
+    /// Waits for the disk on the next commits (`FULL`) or only on checkpoints (`NORMAL`).
+    fn sync_mode(&mut self, full: bool) -> Result<()> {
+        if self.full_sync != full {
+            let mode = if full { "FULL" } else { "NORMAL" };
+            self.conn.pragma_update(None, "synchronous", mode)?;
+            self.full_sync = full;
+        }
+        Ok(())
+    }
+
+    /// Like [`Ledger::mark_data_started`], but returns once committed, with a ticket whose
+    /// [`SyncTicket::wait`] returns once the record is on disk: wait on it, without holding the
+    /// ledger, before sending the data. Connections sending at once share one disk sync.
+    pub fn mark_data_started_shared(&mut self, key: &Key) -> Result<SyncTicket> {
+        self.transition_with(
+            key,
+            &[Some(State::Pending)],
+            State::Sending,
+            None,
+            None,
+            false,
+        )?;
+        let seq = self.group.committed.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(SyncTicket {
+            group: Arc::clone(&self.group),
+            seq,
+        })
+    }
+
+    /// Makes every committed mark durable on disk (a checkpoint of the WAL, which syncs it
+    /// first). `send` calls it once its letters are done.
+    pub fn flush(&mut self) -> Result<()> {
+        let flush = |l: &mut Ledger| -> Result<()> {
+            l.sync_mode(true)?;
+            l.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            Ok(())
+        };
+        flush(self).with_context(|| format!("cannot flush the ledger {}", self.path.display()))
     }
 
     /// The row for one letter, if any.
@@ -423,7 +531,8 @@ impl Ledger {
         })
     }
 
-    /// Records that `attempt` is about to start, durably, before anything goes to the server.
+    /// Records that `attempt` is about to start, before anything goes to the server (on disk
+    /// at the latest with the `mark_data_started` that precedes its data).
     /// `message_id` must be the attempt's [`Attempt::message_id_reuse`] when it has one.
     pub fn mark_pending(
         &mut self,
@@ -442,6 +551,8 @@ impl Ledger {
             if message_id.trim().is_empty() {
                 bail!("empty Message-ID");
             }
+            // Durable on disk with the `mark_data_started` that precedes any data.
+            self.sync_mode(false)?;
             let now = self.now();
             let tx = self
                 .conn
@@ -549,8 +660,22 @@ impl Ledger {
         reply: Option<&str>,
         written: Option<(&str, &str)>,
     ) -> Result<()> {
+        // Only *sending* must be on disk before we go on: the data follows it.
+        self.transition_with(key, from, to, reply, written, to == State::Sending)
+    }
+
+    fn transition_with(
+        &mut self,
+        key: &Key,
+        from: &[Option<State>],
+        to: State,
+        reply: Option<&str>,
+        written: Option<(&str, &str)>,
+        full_sync: bool,
+    ) -> Result<()> {
         let now = self.now();
         let result = (|| -> Result<()> {
+            self.sync_mode(full_sync)?;
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -664,6 +789,19 @@ const RETRYABLE: &[Option<State>] = &[
     Some(State::Deferred),
     Some(State::Failed),
 ];
+
+impl GroupSync {
+    fn new(db: &Path) -> Arc<GroupSync> {
+        let mut wal = db.as_os_str().to_owned();
+        wal.push("-wal");
+        Arc::new(GroupSync {
+            wal: PathBuf::from(wal),
+            committed: AtomicU64::new(0),
+            synced: AtomicU64::new(0),
+            file: Mutex::new(None),
+        })
+    }
+}
 
 fn describe(state: Option<(State, u32)>) -> String {
     match state {

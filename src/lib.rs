@@ -26,6 +26,7 @@ pub mod pdf;
 pub mod plan;
 pub mod recipients;
 pub mod send;
+pub mod send_ledger;
 pub mod sender;
 pub mod settings;
 pub mod signatories;

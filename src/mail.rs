@@ -148,11 +148,30 @@ pub fn message_id(letter: &Letter, domain: &str) -> String {
 /// Builds the email carrying `letter` to `to` (the recipient's address), with `pdf` attached
 /// as `<recipient-id>.pdf`. Every header value is checked first; an error names the field.
 pub fn build(letter: &Letter, to: &str, pdf: &[u8], ctx: &MailContext) -> Result<Email> {
-    let who = letter.key.file_stem();
-    build_inner(letter, to, pdf, ctx).with_context(|| format!("cannot build the email to {who}"))
+    build_with_id(letter, to, pdf, ctx, None)
 }
 
-fn build_inner(letter: &Letter, to: &str, pdf: &[u8], ctx: &MailContext) -> Result<Email> {
+/// Like [`build`], but carrying `message_id` (e.g. the one the ledger recorded, or a new one for
+/// a delivery forced with `--resend`) instead of the stable one.
+pub fn build_with_id(
+    letter: &Letter,
+    to: &str,
+    pdf: &[u8],
+    ctx: &MailContext,
+    message_id: Option<&str>,
+) -> Result<Email> {
+    let who = letter.key.file_stem();
+    build_inner(letter, to, pdf, ctx, message_id)
+        .with_context(|| format!("cannot build the email to {who}"))
+}
+
+fn build_inner(
+    letter: &Letter,
+    to: &str,
+    pdf: &[u8],
+    ctx: &MailContext,
+    forced_id: Option<&str>,
+) -> Result<Email> {
     // The supporter, as a mailbox.
     let sender_name = display_name(&letter.sender.name, "sender name")?;
     let sender_mailbox = match &letter.sender.email {
@@ -189,7 +208,15 @@ fn build_inner(letter: &Letter, to: &str, pdf: &[u8], ctx: &MailContext) -> Resu
     if subject.trim().is_empty() {
         bail!("the subject is empty for language `{}`", letter.language);
     }
-    let message_id = message_id(letter, from.email.domain());
+    let message_id = match forced_id {
+        Some(id) => {
+            if let Some(why) = unsafe_char(id) {
+                bail!("Message-ID {why}");
+            }
+            id.to_string()
+        }
+        None => message_id(letter, from.email.domain()),
+    };
     let seed = hex(&Sha256::digest(message_id.as_bytes()))[..24].to_string();
 
     let pdf_name = format!("{}.pdf", letter.key.recipient);

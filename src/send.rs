@@ -12,9 +12,11 @@ use crate::config::Config;
 use crate::delivery::{self, Hooks, Outcome};
 use crate::diag::Problems;
 use crate::exit::Exit;
+use crate::ledger::{self, Decision, Flags, Key, Ledger, State};
 use crate::letter::Letter;
 use crate::mail::{self, Email, FileAttachment, MailContext};
 use crate::plan::{self, Delivery};
+use crate::send_ledger::{self, CampaignLock, Interrupt, Recorder, RunLedger, Tracked};
 use crate::smtp::{self, SmtpFlags};
 
 /// What `appeal send` was asked to do.
@@ -23,6 +25,10 @@ pub struct SendOptions {
     pub yes: bool,
     pub dry_run: bool,
     pub smtp: SmtpFlags,
+    /// `--resend`: deliver again on purpose, with a new Message-ID.
+    pub resend: bool,
+    /// `--resend-in-doubt`: re-send letters in doubt with their recorded Message-ID.
+    pub resend_in_doubt: bool,
 }
 
 /// Makes the PDF of a letter. Passed in, so sending does not depend on how PDFs are drawn.
@@ -37,9 +43,31 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
 /// One letter, ready to go: its plan entry, its PDF, and its email if it travels by email.
 struct Item<'a> {
     delivery: &'a Delivery,
+    letter: &'a Letter,
     stem: String,
     pdf: Vec<u8>,
     email: Option<Email>,
+    /// Its ledger key and content hash, and what the ledger says to do with it (not for dry runs).
+    key: Option<Key>,
+    hash: String,
+    verdict: Verdict,
+}
+
+/// What the ledger says about one letter of this run.
+enum Verdict {
+    /// Send or write it; the attempt is what `mark_pending` spends (email).
+    Go(Option<ledger::Attempt>),
+    /// Already sent or written, same content.
+    Done(State),
+    /// May have arrived: reported, not re-sent without --resend-in-doubt.
+    InDoubt {
+        message_id: Option<String>,
+        reason: Option<String>,
+    },
+    /// Failed permanently before: reported, not retried without --resend.
+    Failed(Option<String>),
+    /// Delivered (or in doubt) with other content: reported, not re-sent without --resend.
+    Changed(State),
 }
 
 fn fail(message: impl std::fmt::Display) -> Exit {
@@ -148,9 +176,13 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
         };
         items.push(Item {
             delivery: d,
+            letter,
             stem,
             pdf: bytes,
             email,
+            key: None,
+            hash: String::new(),
+            verdict: Verdict::Go(None),
         });
     }
     if !errors.is_empty() {
@@ -168,10 +200,82 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
         return dry_run(config, &items);
     }
 
-    // Ask first: nothing leaves the machine without an explicit yes.
-    let Some(settings) = settings.filter(|_| emails_planned > 0) else {
-        return write_and_report(config, &items, None);
+    // The ledger says what is left to do. Nothing is sent without it, and one run at a time.
+    let ledger = match Ledger::open(&config.root) {
+        Ok(l) => l,
+        Err(e) => return Ok(fail(format!("{e:#}"))),
     };
+    let lock = match CampaignLock::acquire(&config.root) {
+        Ok(l) => l,
+        Err(e) => return Ok(fail(format!("{e:#}"))),
+    };
+    let flags = Flags {
+        resend: opts.resend,
+        resend_in_doubt: opts.resend_in_doubt,
+    };
+    let today = crate::locale::format_date;
+    for item in &mut items {
+        let letter = item.letter;
+        let key = Key::new(
+            &letter.key,
+            &ledger::sender_identity(&letter.sender),
+            item.delivery.channel,
+        );
+        item.hash = send_ledger::letter_hash(
+            letter,
+            item.delivery.channel,
+            &item.delivery.destination,
+            &today(&letter.language, config.now.date()),
+            &ctx.attachments,
+        );
+        let decision = match ledger.decide(&key, &item.hash, flags) {
+            Ok(d) => d,
+            Err(e) => return Ok(fail(format!("{e:#}"))),
+        };
+        item.verdict = match decision {
+            Decision::Send(attempt) => {
+                if let Some(email) = &mut item.email {
+                    let wanted = match attempt.message_id_reuse() {
+                        Some(id) => id.to_string(),
+                        None if attempt.number() > 1 => {
+                            send_ledger::resend_message_id(&email.message_id, attempt.number())
+                        }
+                        None => email.message_id.clone(),
+                    };
+                    if wanted != email.message_id {
+                        let rebuilt = mail::build_with_id(
+                            letter,
+                            &item.delivery.destination,
+                            &item.pdf,
+                            &ctx,
+                            Some(&wanted),
+                        );
+                        match rebuilt {
+                            Ok(e) => *email = e,
+                            Err(e) => return Ok(fail(format!("{e:#}"))),
+                        }
+                    }
+                }
+                Verdict::Go(Some(attempt))
+            }
+            Decision::Skip { state } => Verdict::Done(state),
+            Decision::SkipInDoubt { message_id, reason } => Verdict::InDoubt { message_id, reason },
+            Decision::SkipFailed { reason } => Verdict::Failed(reason),
+            Decision::Changed { state } => Verdict::Changed(state),
+        };
+        item.key = Some(key);
+    }
+    let emails_to_send = items
+        .iter()
+        .filter(|i| i.email.is_some() && matches!(i.verdict, Verdict::Go(_)))
+        .count();
+
+    // Ask first: nothing leaves the machine without an explicit yes. Nothing left to send:
+    // no question, no connection.
+    let Some(settings) = settings.filter(|_| emails_to_send > 0) else {
+        return write_and_report(config, items, None, ledger, flags, lock);
+    };
+    let emails_planned = emails_to_send;
     if !opts.yes {
         let question = format!(
             "Send {emails_planned} email{} via {}? [y/N] ",
@@ -199,7 +303,14 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
         Ok(p) => p,
         Err(e) => return Ok(fail(format!("{e:#}"))),
     };
-    write_and_report(config, &items, Some((settings, password)))
+    write_and_report(
+        config,
+        items,
+        Some((settings, password)),
+        ledger,
+        flags,
+        lock,
+    )
 }
 
 fn print_plan(
@@ -314,35 +425,136 @@ impl Hooks for Progress {
     }
 }
 
+/// How many letters ended which way.
+#[derive(Debug, Default)]
+struct Tally {
+    sent: usize,
+    written: usize,
+    failed: usize,
+    deferred: usize,
+    in_doubt: usize,
+    done: usize,
+    changed: usize,
+    not_started: usize,
+}
+
+/// Reports the letters the ledger says not to send, and counts them.
+fn report_skips(config: &Config, items: &[Item<'_>], tally: &mut Tally) {
+    for item in items {
+        let stem = &item.stem;
+        match &item.verdict {
+            Verdict::Go(_) => {}
+            Verdict::Done(state) => {
+                tally.done += 1;
+                if config.verbose {
+                    println!("skipped  {stem}  already {state}");
+                }
+            }
+            Verdict::InDoubt { message_id, reason } => {
+                tally.in_doubt += 1;
+                eprintln!(
+                    "appeal: in doubt: {stem}: {} (Message-ID {}); not re-sent: check with the \
+                     recipient, or re-send it with the same Message-ID: appeal send \
+                     --resend-in-doubt --only {}",
+                    reason.as_deref().unwrap_or("may have arrived"),
+                    message_id.as_deref().unwrap_or("unknown"),
+                    item.delivery.id
+                );
+            }
+            Verdict::Failed(reason) => {
+                tally.failed += 1;
+                eprintln!(
+                    "appeal: failed before: {stem}: {}; not retried: fix the cause, then: appeal \
+                     send --resend --only {}",
+                    reason.as_deref().unwrap_or("no reason recorded"),
+                    item.delivery.id
+                );
+            }
+            Verdict::Changed(state) => {
+                tally.changed += 1;
+                eprintln!(
+                    "appeal: changed: {stem}: the letter changed since it was {}: use --resend \
+                     to send it again (appeal send --resend --only {})",
+                    match state {
+                        State::Sending | State::InDoubt => "sent (in doubt)".to_string(),
+                        s => s.to_string(),
+                    },
+                    item.delivery.id
+                );
+            }
+        }
+    }
+}
+
 fn write_and_report(
     config: &Config,
-    items: &[Item<'_>],
+    items: Vec<Item<'_>>,
     smtp: Option<(smtp::SmtpSettings, Option<smtp::Secret>)>,
+    ledger: Ledger,
+    flags: Flags,
+    lock: CampaignLock,
 ) -> Result<Exit> {
-    let mut out = std::io::stdout().lock();
     let quiet = config.quiet;
-    let (mut written, mut failed) = (0usize, 0usize);
-    for item in items.iter().filter(|i| i.email.is_none()) {
+    let mut tally = Tally::default();
+    report_skips(config, &items, &mut tally);
+    let interrupt = Interrupt::install()?;
+    let run = Arc::new(RunLedger::new(ledger, interrupt.clone()));
+    let mut out = std::io::stdout().lock();
+    let paper = items
+        .iter()
+        .filter(|i| i.email.is_none() && matches!(i.verdict, Verdict::Go(_)));
+    for item in paper {
+        if interrupt.is_set() || run.broken().is_some() {
+            tally.not_started += 1;
+            continue;
+        }
         let path = config.out_dir.join(format!("{}.pdf", item.stem));
+        let Some(key) = &item.key else {
+            bail!("internal: no ledger key for {}", item.stem);
+        };
         match write_atomic(&path, &item.pdf) {
             Ok(()) => {
-                written += 1;
+                if run
+                    .write(|l| l.mark_written(key, &path, &item.hash))
+                    .is_err()
+                {
+                    // Written but not recorded: the next run writes it again, harmlessly.
+                    tally.not_started += 1;
+                    continue;
+                }
+                tally.written += 1;
                 if !quiet {
                     writeln!(out, "written  {}  {}", item.stem, path.display())?;
                 }
             }
             Err(e) => {
-                failed += 1;
-                eprintln!("appeal: failed: {}: {e:#}", item.stem);
+                let reason = format!("{e:#}");
+                // Recording the failure may fail too; the ledger error then stops the run.
+                let _ = run.write(|l| l.mark_failed(key, &reason));
+                tally.failed += 1;
+                eprintln!("appeal: failed: {}: {reason}", item.stem);
             }
         }
     }
-    let (mut sent, mut deferred, mut in_doubt) = (0usize, 0usize, 0usize);
     let mut stopped = None;
-    if let Some((settings, password)) = smtp {
-        let with_email: Vec<&Item<'_>> = items.iter().filter(|i| i.email.is_some()).collect();
-        let emails: Vec<Email> = with_email.iter().filter_map(|i| i.email.clone()).collect();
-        let hooks = Arc::new(Progress {
+    if let Some((settings, password)) = smtp.filter(|_| run.broken().is_none()) {
+        let mut with_email: Vec<&Item<'_>> = Vec::new();
+        let mut tracked = Vec::new();
+        let mut emails = Vec::new();
+        for item in items.iter().filter(|i| i.email.is_some()) {
+            if let (Verdict::Go(attempt), Some(key), Some(email)) =
+                (&item.verdict, &item.key, &item.email)
+            {
+                with_email.push(item);
+                emails.push(email.clone());
+                tracked.push(Tracked {
+                    key: key.clone(),
+                    hash: item.hash.clone(),
+                    attempt: attempt.clone(),
+                });
+            }
+        }
+        let progress = Progress {
             dir: config.out_dir.join("sent"),
             stems: with_email.iter().map(|i| i.stem.clone()).collect(),
             destinations: with_email
@@ -350,29 +562,70 @@ fn write_and_report(
                 .map(|i| i.delivery.destination.clone())
                 .collect(),
             quiet,
-        });
+        };
+        let hooks = Arc::new(Recorder::new(Arc::clone(&run), tracked, flags, progress));
         // The hooks print from the sending threads: do not hold stdout meanwhile.
         out.flush()?;
         drop(out);
-        let report = delivery::deliver(&settings, password, emails, hooks)?;
+        let report = delivery::deliver(&settings, password, emails, hooks.clone())?;
         out = std::io::stdout().lock();
-        for outcome in &report.outcomes {
+        for (index, outcome) in report.outcomes.iter().enumerate() {
+            let stopping = interrupt.is_set() || run.broken().is_some();
             match outcome {
-                Outcome::Sent { .. } => sent += 1,
-                Outcome::Failed { .. } => failed += 1,
-                Outcome::Deferred { .. } => deferred += 1,
-                Outcome::InDoubt { .. } => in_doubt += 1,
+                Outcome::Sent { .. } => tally.sent += 1,
+                Outcome::Failed { .. } => tally.failed += 1,
+                Outcome::Deferred { .. } if stopping && !hooks.started(index) => {
+                    tally.not_started += 1
+                }
+                Outcome::Deferred { .. } => tally.deferred += 1,
+                Outcome::InDoubt { .. } => tally.in_doubt += 1,
             }
         }
         stopped = report.stopped;
     }
-    if let Some(why) = &stopped {
+    // Every mark on disk before the lock goes (a broken ledger is not written again).
+    if run.broken().is_none() {
+        let _ = run.write(|l| l.flush());
+    }
+    drop(lock);
+    let broken = run.broken();
+    if let Some(why) = &broken {
+        eprintln!(
+            "appeal: error: sending stopped: the ledger cannot be written, so nothing more was \
+             sent: {why}"
+        );
+    } else if interrupt.is_set() {
+        eprintln!(
+            "appeal: interrupted: {} letter(s) not started",
+            tally.not_started
+        );
+    } else if let Some(why) = &stopped {
         eprintln!("appeal: error: sending stopped: {why}");
     }
+    let Tally {
+        sent,
+        written,
+        failed,
+        deferred,
+        in_doubt,
+        done,
+        changed,
+        not_started,
+    } = tally;
     if !quiet {
+        let mut extra = String::new();
+        if done > 0 {
+            extra.push_str(&format!(", {done} already sent or written"));
+        }
+        if changed > 0 {
+            extra.push_str(&format!(", {changed} changed since sent"));
+        }
+        if not_started > 0 {
+            extra.push_str(&format!(", {not_started} not started"));
+        }
         writeln!(
             out,
-            "\n{sent} sent, {written} written, {failed} failed, {deferred} deferred, {in_doubt} in doubt."
+            "\n{sent} sent, {written} written, {failed} failed, {deferred} deferred, {in_doubt} in doubt{extra}."
         )?;
         if sent > 0 {
             writeln!(
@@ -381,15 +634,15 @@ fn write_and_report(
                 config.out_dir.join("sent").display()
             )?;
         }
-        if failed > 0 {
+        if failed + changed > 0 {
             writeln!(
                 out,
-                "Next: fix what the failures above name, then run `appeal send --only ID` for those letters."
+                "Next: fix what the failures above name, then run `appeal send --resend --only ID` for those letters."
             )?;
-        } else if deferred + in_doubt > 0 {
+        } else if deferred + in_doubt + not_started > 0 {
             writeln!(
                 out,
-                "Next: run `appeal send --only ID` again later for the deferred letters; check with the recipient before re-sending one in doubt."
+                "Next: run `appeal send` again later for the rest; check with the recipient before re-sending one in doubt (--resend-in-doubt)."
             )?;
         } else if written > 0 {
             writeln!(
@@ -399,9 +652,11 @@ fn write_and_report(
             )?;
         }
     }
-    Ok(if failed > 0 || stopped.is_some() {
+    Ok(if interrupt.is_set() {
+        Exit::Interrupted
+    } else if failed + changed > 0 || stopped.is_some() || broken.is_some() {
         Exit::Failed
-    } else if deferred + in_doubt > 0 {
+    } else if deferred + in_doubt + not_started > 0 {
         Exit::TempFail
     } else {
         Exit::Success

@@ -398,7 +398,12 @@ fn starttls_and_auth_with_a_test_ca() {
         ),
     )
     .expect("write");
-    let run = appeal(camp.path(), &["send", "--yes", "--only", "ombudsman"], &[]);
+    // Sent already: the ledger skips it unless a new delivery is asked for.
+    let run = appeal(
+        camp.path(),
+        &["send", "--yes", "--only", "ombudsman", "--resend"],
+        &[],
+    );
     run.expect(0);
     assert!(!run.all().contains(PASSWORD));
     assert_eq!(server.messages().len(), 4);
@@ -562,6 +567,10 @@ fn dry_run_writes_eml_files_and_opens_no_socket() {
         ["dry-run", "president.pdf", "prosecutor.pdf"]
     );
     assert_eq!(server.count("CONNECT"), 0);
+    assert!(
+        !camp.path().join(".appeal").exists(),
+        "a dry run does not touch the ledger"
+    );
     let emls: Vec<PathBuf> = EMAILED
         .iter()
         .map(|id| out.join("dry-run").join(format!("{id}.eml")))

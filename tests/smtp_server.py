@@ -9,7 +9,8 @@ Options select TLS (STARTTLS with --cert/--key, or implicit TLS with --implicit-
 one fixed user and password, and faults: --reject ADDR (550 at RCPT), --defer-first N (451 at
 RCPT the first N times), --busy-first N (421 at RCPT the first N times, then close),
 --drop-after-data N (store the message, then close the connection instead of replying, the
-first N times), --hang-after-data N (store it and never reply, the first N times).
+first N times), --hang-after-data N (store it and never reply, the first N times), --slow-data S
+(store it, then wait S seconds before the reply, every time).
 
 Other modes:
   --make-certs DIR   write ca.pem, server.pem (CA:FALSE, SAN localhost, 127.0.0.1), server.key
@@ -183,6 +184,9 @@ class Handler:
             self.hung += 1
             self.event("HANG")
             await asyncio.sleep(3600)
+        if self.args.slow_data > 0:
+            self.event("SLOW")
+            await asyncio.sleep(self.args.slow_data)
         if self.dropped < self.args.drop_after_data:
             self.dropped += 1
             self.event("DROP")
@@ -265,6 +269,7 @@ def main():
     p.add_argument("--busy-first", type=int, default=0)
     p.add_argument("--drop-after-data", type=int, default=0)
     p.add_argument("--hang-after-data", type=int, default=0)
+    p.add_argument("--slow-data", type=float, default=0)
     p.add_argument("--make-certs")
     p.add_argument("--inspect", nargs="+")
     args = p.parse_args()

@@ -1,0 +1,749 @@
+//! `appeal send` with the ledger (issue 5): a re-run sends only what is left, a finished
+//! campaign opens no connection, faults end in the right state (aiosmtpd and Postfix's
+//! `smtp-sink` on 127.0.0.1), Ctrl-C, the campaign lock, a ledger that cannot be written, and
+//! `kill -9` at random moments.
+//!
+//! Needs the Python venv (aiosmtpd) and `/usr/sbin/smtp-sink` (Debian package `postfix`):
+//! `scripts/test.sh` installs both.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use appeal::ledger::{Key, Ledger, State};
+use appeal::letter::LetterKey;
+use appeal::recipients::Channel;
+
+const NOW: &str = "2014-07-14T10:00:00Z";
+const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("APPEAL_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/pyenv/bin/python"));
+    assert!(
+        p.exists(),
+        "no Python with aiosmtpd at {}: run scripts/test.sh (or set APPEAL_TEST_PYTHON)",
+        p.display()
+    );
+    p
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// tests/smtp_server.py (aiosmtpd), storing every message; killed on drop.
+struct Server {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let mut child = Command::new(python())
+            .arg(repo().join("tests/smtp_server.py"))
+            .args(["--port", &port.to_string(), "--dir"])
+            .arg(dir.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start smtp_server.py");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read");
+        assert!(line.starts_with("listening"), "server: {line:?}");
+        Server { port, dir, child }
+    }
+
+    fn count(&self, prefix: &str) -> usize {
+        std::fs::read_to_string(self.dir.path().join("events.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|e| e.starts_with(prefix))
+            .count()
+    }
+
+    fn messages(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("new"))
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// How many stored messages carry each Message-ID.
+    fn message_ids(&self) -> BTreeMap<String, usize> {
+        let mut ids = BTreeMap::new();
+        for m in self.messages() {
+            let text = String::from_utf8_lossy(&std::fs::read(m).expect("read")).into_owned();
+            let id = text
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("message-id")
+                        .then(|| value.trim().to_string())
+                })
+                .expect("a Message-ID header");
+            *ids.entry(id).or_insert(0) += 1;
+        }
+        ids
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Postfix's smtp-sink with fault flags; killed on drop. Missing: the test fails, it does not
+/// skip.
+struct Sink {
+    port: u16,
+    child: Child,
+}
+
+impl Sink {
+    fn start(flags: &[&str]) -> Sink {
+        assert!(
+            Path::new(SMTP_SINK).exists(),
+            "{SMTP_SINK} is missing: run scripts/test.sh, which installs the Debian package \
+             postfix (without configuring it) for these fault tests"
+        );
+        let port = free_port();
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        let mut cmd = Command::new(SMTP_SINK);
+        if root {
+            cmd.args(["-u", "nobody"]);
+        }
+        let child = cmd
+            .args(flags)
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("256")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start smtp-sink");
+        wait_until("smtp-sink to listen", Duration::from_secs(5), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Sink { port, child }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The bundled example (5 authorities: 3 by email, 2 by post) in a temp dir; `smtp` is
+/// appended to appeal.toml as the body of an `[smtp]` table.
+fn example(smtp: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::copy(repo().join("recipients.toml"), d.join("recipients.toml")).expect("copy");
+    let settings = std::fs::read_to_string(repo().join("appeal.toml")).expect("read");
+    std::fs::write(
+        d.join("appeal.toml"),
+        format!("{settings}\n[smtp]\n{smtp}\n"),
+    )
+    .expect("write");
+    let c = d.join("letters/duambekov");
+    std::fs::create_dir_all(&c).expect("mkdir");
+    for e in std::fs::read_dir(repo().join("letters/duambekov")).expect("letters") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), c.join(e.file_name())).expect("copy");
+    }
+    dir
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn expect(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        self
+    }
+
+    fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+}
+
+fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appeal"));
+    cmd.arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("APPEAL_NOW", NOW)
+        .env_remove("APPEAL_SMTP_PASSWORD")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn appeal(dir: &Path, args: &[&str]) -> Run {
+    let out = command(dir, args).output().expect("run appeal");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn send(dir: &Path, url: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["send", "--yes", "--smtp", url];
+    args.extend_from_slice(extra);
+    appeal(dir, &args)
+}
+
+/// `appeal status --json`: (recipient or signatory/recipient) → its row.
+fn status(dir: &Path) -> (i32, BTreeMap<String, serde_json::Value>) {
+    let r = appeal(dir, &["status", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).expect("status json");
+    let map = rows
+        .into_iter()
+        .map(|row| {
+            let name = match row["signatory"].as_str() {
+                Some(s) => format!("{s}/{}", row["recipient"].as_str().expect("recipient")),
+                None => row["recipient"].as_str().expect("recipient").to_string(),
+            };
+            (name, row)
+        })
+        .collect();
+    (r.code, map)
+}
+
+fn state_of(dir: &Path, id: &str) -> String {
+    let (_, rows) = status(dir);
+    rows[id]["state"].as_str().expect("state").to_string()
+}
+
+fn email_key(recipient: &str) -> Key {
+    Key::new(
+        &LetterKey {
+            campaign: "duambekov".into(),
+            signatory: None,
+            recipient: recipient.into(),
+        },
+        "alex.sample@example.org",
+        Channel::Email,
+    )
+}
+
+fn history(dir: &Path, recipient: &str) -> Vec<State> {
+    let ledger = Ledger::open_read_only(dir)
+        .expect("ledger")
+        .expect("a ledger");
+    ledger
+        .history(&email_key(recipient))
+        .expect("history")
+        .into_iter()
+        .map(|e| e.state)
+        .collect()
+}
+
+const EMAILED: [&str; 3] = ["foreign", "interior", "ombudsman"];
+
+#[test]
+fn a_finished_campaign_opens_no_connection_and_status_shows_it() {
+    let server = Server::start(&[]);
+    let camp = example("");
+    send(camp.path(), &server.url(), &[])
+        .expect(0)
+        .stdout_has("3 sent, 2 written, 0 failed");
+    let (code, rows) = status(camp.path());
+    assert_eq!(code, 0, "status of a finished campaign");
+    for id in EMAILED {
+        assert_eq!(rows[id]["state"], "sent", "{id}");
+        assert_eq!(rows[id]["attempts"], 1, "{id}");
+        assert!(
+            rows[id]["last_reply"]
+                .as_str()
+                .expect("reply")
+                .starts_with("250")
+        );
+    }
+    for id in ["president", "prosecutor"] {
+        assert_eq!(rows[id]["state"], "written", "{id}");
+        assert!(
+            rows[id]["output_path"]
+                .as_str()
+                .expect("path")
+                .ends_with(&format!("{id}.pdf"))
+        );
+    }
+    let connections = server.count("CONNECT");
+
+    // Again, at the same server: nothing is sent, no connection is opened.
+    send(camp.path(), &server.url(), &[])
+        .expect(0)
+        .stdout_has("0 sent, 0 written, 0 failed, 0 deferred, 0 in doubt, 5 already sent");
+    assert_eq!(server.count("CONNECT"), connections);
+    assert_eq!(server.messages().len(), 3);
+    // And at a closed port: still nothing to connect for.
+    let closed = format!("smtp://127.0.0.1:{}?tls=none", free_port());
+    send(camp.path(), &closed, &[]).expect(0);
+    let r = appeal(camp.path(), &["status"]);
+    r.expect(0).stdout_has("Total: 3 sent, 2 written.");
+}
+
+#[test]
+fn resend_forces_a_new_delivery_with_a_new_message_id_and_a_changed_letter_is_reported() {
+    let server = Server::start(&[]);
+    let camp = example("");
+    send(camp.path(), &server.url(), &["--only", "ombudsman"]).expect(0);
+    send(
+        camp.path(),
+        &server.url(),
+        &["--only", "ombudsman", "--resend"],
+    )
+    .expect(0);
+    let ids = server.message_ids();
+    assert_eq!(ids.len(), 2, "two deliveries, two Message-IDs: {ids:?}");
+    assert_eq!(status(camp.path()).1["ombudsman"]["attempts"], 2);
+
+    // The letter changes: reported, not silently sent again.
+    let letters = camp.path().join("letters/duambekov");
+    let template = std::fs::read_dir(&letters)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".ru.md.hbs"))
+        .expect("a Russian template");
+    let text = std::fs::read_to_string(&template).expect("read");
+    std::fs::write(&template, format!("{text}\nP.S. Добавлено.\n")).expect("write");
+    let connections = server.count("CONNECT");
+    send(camp.path(), &server.url(), &["--only", "ombudsman"])
+        .expect(1)
+        .stderr_has("changed since it was sent: use --resend to send it again");
+    assert_eq!(server.count("CONNECT"), connections);
+    send(
+        camp.path(),
+        &server.url(),
+        &["--only", "ombudsman", "--resend"],
+    )
+    .expect(0);
+    assert_eq!(server.message_ids().len(), 3);
+}
+
+#[test]
+fn a_421_then_a_new_connection_records_the_letter_sent() {
+    let server = Server::start(&["--busy-first", "1"]);
+    let camp = example("connections = 1");
+    send(camp.path(), &server.url(), &[]).expect(0);
+    assert_eq!(server.messages().len(), 3);
+    for id in EMAILED {
+        assert_eq!(state_of(camp.path(), id), "sent");
+    }
+    // The refused try never reached DATA: pending, pending again, then sent.
+    let h = history(camp.path(), "foreign");
+    assert_eq!(h.last(), Some(&State::Sent), "{h:?}");
+}
+
+#[test]
+fn a_451_to_the_message_is_deferred_then_sent_on_a_rerun() {
+    let sink = Sink::start(&["-r", "."]);
+    let camp = example("connections = 1");
+    send(camp.path(), &sink.url(), &["--only", "ombudsman"])
+        .expect(75)
+        .stderr_has("deferred");
+    assert_eq!(state_of(camp.path(), "ombudsman"), "deferred");
+    let server = Server::start(&[]);
+    send(camp.path(), &server.url(), &["--only", "ombudsman"]).expect(0);
+    assert_eq!(state_of(camp.path(), "ombudsman"), "sent");
+    assert_eq!(server.messages().len(), 1);
+    let h = history(camp.path(), "ombudsman");
+    let deferred = h
+        .iter()
+        .position(|s| *s == State::Deferred)
+        .expect("deferred");
+    assert!(h[deferred..].contains(&State::Sent), "{h:?}");
+    assert_eq!(h.last(), Some(&State::Sent));
+}
+
+#[test]
+fn a_550_to_the_message_is_failed_and_not_retried() {
+    let sink = Sink::start(&["-f", "."]);
+    let camp = example("connections = 1");
+    send(camp.path(), &sink.url(), &["--only", "ombudsman"]).expect(1);
+    let (code, rows) = status(camp.path());
+    assert_eq!(code, 1);
+    assert_eq!(rows["ombudsman"]["state"], "failed");
+    assert!(
+        rows["ombudsman"]["last_reply"]
+            .as_str()
+            .expect("reason")
+            .contains("5")
+    );
+    let server = Server::start(&[]);
+    send(camp.path(), &server.url(), &["--only", "ombudsman"])
+        .expect(1)
+        .stderr_has("failed before");
+    assert_eq!(server.count("CONNECT"), 0, "a failed letter is not retried");
+}
+
+#[test]
+fn a_disconnect_after_the_final_dot_is_in_doubt_and_resent_only_on_request() {
+    let sink = Sink::start(&["-q", "."]);
+    let camp = example("connections = 1");
+    send(camp.path(), &sink.url(), &["--only", "ombudsman"])
+        .expect(75)
+        .stderr_has("in doubt");
+    let (code, rows) = status(camp.path());
+    assert_eq!(code, 75);
+    assert_eq!(rows["ombudsman"]["state"], "in_doubt");
+    let recorded = rows["ombudsman"]["message_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    let server = Server::start(&[]);
+    send(camp.path(), &server.url(), &["--only", "ombudsman"])
+        .expect(75)
+        .stderr_has("--resend-in-doubt");
+    assert_eq!(server.count("CONNECT"), 0, "in doubt: not re-sent");
+
+    send(
+        camp.path(),
+        &server.url(),
+        &["--only", "ombudsman", "--resend-in-doubt"],
+    )
+    .expect(0);
+    let ids = server.message_ids();
+    assert_eq!(
+        ids.keys().collect::<Vec<_>>(),
+        [&recorded],
+        "same Message-ID"
+    );
+    assert_eq!(state_of(camp.path(), "ombudsman"), "sent");
+}
+
+#[test]
+fn a_ledger_that_is_not_a_file_stops_everything_before_any_connection() {
+    let server = Server::start(&[]);
+    let camp = example("");
+    std::fs::create_dir_all(camp.path().join(".appeal/ledger.db")).expect("mkdir");
+    send(camp.path(), &server.url(), &[])
+        .expect(2)
+        .stderr_has("ledger.db");
+    assert_eq!(server.count("CONNECT"), 0);
+    assert!(!camp.path().join("out").exists(), "no PDF written either");
+}
+
+/// Starts `appeal send` in the background.
+fn spawn_send(dir: &Path, url: &str) -> Child {
+    command(dir, &["send", "--yes", "--smtp", url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn appeal")
+}
+
+fn finish(child: Child) -> Run {
+    let out = child.wait_with_output().expect("wait");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_second_send_while_one_runs_exits_2() {
+    let server = Server::start(&["--slow-data", "1.5"]);
+    let camp = example("connections = 1");
+    let first = spawn_send(camp.path(), &server.url());
+    wait_until("the first message", Duration::from_secs(20), || {
+        server.count("SLOW") >= 1
+    });
+    send(camp.path(), &server.url(), &[])
+        .expect(2)
+        .stderr_has("another `appeal send` is running");
+    finish(first).expect(0);
+    assert_eq!(server.messages().len(), 3);
+}
+
+#[test]
+fn ctrl_c_finishes_the_message_in_flight_starts_no_other_and_exits_130() {
+    let server = Server::start(&["--slow-data", "2"]);
+    let camp = example("connections = 1");
+    let child = spawn_send(camp.path(), &server.url());
+    wait_until("the first message", Duration::from_secs(20), || {
+        server.count("SLOW") >= 1
+    });
+    let sig = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sig.success());
+    let run = finish(child);
+    run.expect(130)
+        .stdout_has("1 sent, 2 written, 0 failed, 0 deferred, 0 in doubt, 2 not started")
+        .stderr_has("interrupted");
+    assert_eq!(server.messages().len(), 1);
+    let (_, rows) = status(camp.path());
+    let states: Vec<&str> = EMAILED
+        .iter()
+        .map(|id| rows[*id]["state"].as_str().expect("state"))
+        .collect();
+    let mut sorted = states.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["not_started", "not_started", "sent"], "{states:?}");
+    // The rest goes out on the next run; nothing twice.
+    send(camp.path(), &server.url(), &[])
+        .expect(0)
+        .stdout_has("2 sent");
+    let ids = server.message_ids();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.values().all(|n| *n == 1), "{ids:?}");
+}
+
+#[test]
+fn a_ledger_that_cannot_be_written_mid_run_stops_the_sending() {
+    // Another program holds the ledger's write lock (an open `sqlite3` transaction, a backup)
+    // longer than appeal waits for it: the next record fails, and sending stops there.
+    let server = Server::start(&["--slow-data", "2"]);
+    let camp = example("connections = 1");
+    let db = camp.path().join(".appeal/ledger.db");
+    // The holder is started first and takes the lock the moment the server holds the first
+    // message, before that message's reply can be recorded.
+    let mut holder = Command::new(python())
+        .arg("-c")
+        .arg(
+            "import os, sqlite3, sys, time\n\
+             while 'SLOW' not in (open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else ''):\n\
+             \x20   time.sleep(0.002)\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             c.execute('BEGIN IMMEDIATE')\n\
+             print('locked', flush=True)\n\
+             time.sleep(14)\n\
+             c.execute('ROLLBACK')\n",
+        )
+        .arg(&db)
+        .arg(server.dir.path().join("events.log"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python");
+    let child = spawn_send(camp.path(), &server.url());
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    assert_eq!(line.trim(), "locked");
+    let run = finish(child);
+    let _ = holder.wait();
+    run.expect(1)
+        .stderr_has("the ledger cannot be written")
+        .stderr_has(".appeal/ledger.db");
+    assert_eq!(
+        server.messages().len(),
+        1,
+        "nothing after the failed record"
+    );
+    // The message whose 250 could not be recorded is in doubt, not sent again.
+    let (_, rows) = status(camp.path());
+    let in_doubt: Vec<&str> = EMAILED
+        .iter()
+        .copied()
+        .filter(|id| rows[*id]["state"] == "sending")
+        .collect();
+    assert_eq!(in_doubt.len(), 1, "{rows:?}");
+    send(camp.path(), &server.url(), &[])
+        .expect(75)
+        .stderr_has("in doubt");
+    assert_eq!(server.messages().len(), 3);
+    assert!(server.message_ids().values().all(|n| *n == 1));
+}
+
+/// The rows of `status --json` that belong to a signatory (status also lists the plan's own
+/// letters, without signatory, as not started).
+fn signatory_rows(stdout: &str) -> Vec<serde_json::Value> {
+    let rows: Vec<serde_json::Value> = serde_json::from_str(stdout).expect("json");
+    rows.into_iter()
+        .filter(|r| r["signatory"].is_string())
+        .collect()
+}
+
+/// A small deterministic generator for the kill delays (seeded from the clock, printed).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[test]
+fn kill_9_at_random_moments_loses_nothing_and_duplicates_only_letters_in_doubt() {
+    const SIGNATORIES: usize = 60;
+    const KILLS: usize = 4;
+    let server = Server::start(&[]);
+    let camp = example("from = \"Campaign <campaign@example.org>\"\nconnections = 1");
+    let mut csv = String::from("id,name,email,city\n");
+    for i in 1..=SIGNATORIES {
+        csv.push_str(&format!("s{i:03},Signer {i},s{i:03}@example.org,Leeds\n"));
+    }
+    let csv_path = camp.path().join("signatories.csv");
+    std::fs::write(&csv_path, csv).expect("write");
+    let csv_arg = csv_path.to_str().expect("utf8");
+    let args = ["send", "--yes", "--signatories", csv_arg, "--smtp"];
+    let url = server.url();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    eprintln!("kill delays seeded with {seed}");
+    let mut rng = Lcg(seed);
+
+    let mut kills = 0;
+    for _ in 0..KILLS {
+        let mut child = command(camp.path(), &args)
+            .arg(&url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        // A debug build takes a while to render 300 letters: count the delay from the moment
+        // this run starts talking to the server, so the kill lands while letters travel.
+        let connects = server.count("CONNECT");
+        let start = Instant::now();
+        while server.count("CONNECT") == connects
+            && child.try_wait().expect("try_wait").is_none()
+            && start.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let delay = 10 + rng.below(191);
+        std::thread::sleep(Duration::from_millis(delay));
+        if child.try_wait().expect("try_wait").is_none() {
+            child.kill().expect("kill -9");
+            kills += 1;
+        }
+        let _ = child.wait();
+    }
+    eprintln!("{kills} kills; {} messages stored", server.messages().len());
+    assert!(kills >= 2, "the runs ended before they could be killed");
+
+    // Re-run until nothing is left but letters in doubt.
+    let mut last = None;
+    for _ in 0..5 {
+        let r = appeal(camp.path(), &[&args[..], &[url.as_str()]].concat());
+        let code = r.code;
+        last = Some(r);
+        if code == 0 || code == 75 {
+            break;
+        }
+    }
+    let last = last.expect("a run");
+    assert!(last.code == 0 || last.code == 75, "{}", last.stderr);
+    let status_args = ["status", "--json", "--signatories", csv_arg];
+    let rows = signatory_rows(&appeal(camp.path(), &status_args).stdout);
+    let in_doubt: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r["state"] == "in_doubt" || r["state"] == "sending")
+        .map(|r| r["message_id"].as_str().expect("id").to_string())
+        .collect();
+    let not_done: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| !(r["state"] == "sent" || r["state"] == "written"))
+        .filter(|r| !(r["state"] == "in_doubt" || r["state"] == "sending"))
+        .collect();
+    assert!(not_done.is_empty(), "left over: {not_done:?}");
+    assert!(
+        in_doubt.len() <= kills,
+        "{} in doubt after {kills} kills",
+        in_doubt.len()
+    );
+    eprintln!("{} in doubt: {in_doubt:?}", in_doubt.len());
+    if !in_doubt.is_empty() {
+        appeal(
+            camp.path(),
+            &[&args[..], &[url.as_str(), "--resend-in-doubt"]].concat(),
+        )
+        .expect(0);
+    }
+
+    let rows = signatory_rows(&appeal(camp.path(), &status_args).stdout);
+    let emails: Vec<&serde_json::Value> = rows.iter().filter(|r| r["channel"] == "email").collect();
+    assert_eq!(emails.len(), SIGNATORIES * 3);
+    assert_eq!(rows.len(), SIGNATORIES * 5);
+    assert!(
+        rows.iter()
+            .all(|r| r["state"] == "sent" || r["state"] == "written"),
+        "every letter delivered or written"
+    );
+    let stored = server.message_ids();
+    for e in &emails {
+        let id = e["message_id"].as_str().expect("id");
+        assert!(stored.contains_key(id), "{id} never arrived");
+    }
+    assert_eq!(stored.len(), SIGNATORIES * 3, "one Message-ID per letter");
+    for (id, n) in &stored {
+        assert!(
+            *n == 1 || in_doubt.contains(id),
+            "{id} stored {n} times but was never in doubt"
+        );
+    }
+}
