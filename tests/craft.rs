@@ -214,3 +214,50 @@ fn copies_are_listed_in_the_pdf_and_copied_by_email_when_asked() {
         .expect_code(2)
         .expect_stderr("with cc_email = true, each copies_to entry must be an address");
 }
+
+#[test]
+fn fax_through_the_gateway_reaches_the_smtp_server() {
+    let server = common::smtp::Server::start(&[]);
+    let c = TestCampaign::new();
+    c.write(
+        "appeal.toml",
+        &format!(
+            "fax_gateway = \"{{number}}@fax.example.net\"\n{}",
+            common::SETTINGS
+        ),
+    );
+    c.run(&[
+        "send",
+        "--yes",
+        "--only",
+        "president",
+        "--smtp",
+        &server.url(),
+    ])
+    .expect_code(0);
+    assert_eq!(
+        server.count("RCPT 77172720516@fax.example.net 250"),
+        1,
+        "{:?}",
+        server.events()
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let raw = String::from_utf8_lossy(&std::fs::read(&messages[0]).expect("read")).into_owned();
+    assert!(
+        raw.contains("Content-Type: application/pdf"),
+        "the letter goes as a PDF"
+    );
+    assert!(raw.contains("president.pdf"));
+    // The ledger knows the fax was sent: a second run sends nothing.
+    c.run(&[
+        "send",
+        "--yes",
+        "--only",
+        "president",
+        "--smtp",
+        &server.url(),
+    ])
+    .expect_code(0);
+    assert_eq!(server.messages().len(), 1);
+}

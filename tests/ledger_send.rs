@@ -6,6 +6,9 @@
 //! Needs the Python venv (aiosmtpd) and `/usr/sbin/smtp-sink` (Debian package `postfix`):
 //! `scripts/test.sh` installs both.
 
+mod common;
+
+use common::smtp::{Server, free_port, python};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -20,24 +23,7 @@ const NOW: &str = "2014-07-14T10:00:00Z";
 const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("APPEAL_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/pyenv/bin/python"));
-    assert!(
-        p.exists(),
-        "no Python with aiosmtpd at {}: run scripts/test.sh (or set APPEAL_TEST_PYTHON)",
-        p.display()
-    );
-    p
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+    common::repo_root()
 }
 
 fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
@@ -45,79 +31,6 @@ fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     while !ok() {
         assert!(start.elapsed() < limit, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// tests/smtp_server.py (aiosmtpd), storing every message; killed on drop.
-struct Server {
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Child,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let mut child = Command::new(python())
-            .arg(repo().join("tests/smtp_server.py"))
-            .args(["--port", &port.to_string(), "--dir"])
-            .arg(dir.path())
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start smtp_server.py");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read");
-        assert!(line.starts_with("listening"), "server: {line:?}");
-        Server { port, dir, child }
-    }
-
-    fn count(&self, prefix: &str) -> usize {
-        std::fs::read_to_string(self.dir.path().join("events.log"))
-            .unwrap_or_default()
-            .lines()
-            .filter(|e| e.starts_with(prefix))
-            .count()
-    }
-
-    fn messages(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("new"))
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        v.sort();
-        v
-    }
-
-    /// How many stored messages carry each Message-ID.
-    fn message_ids(&self) -> BTreeMap<String, usize> {
-        let mut ids = BTreeMap::new();
-        for m in self.messages() {
-            let text = String::from_utf8_lossy(&std::fs::read(m).expect("read")).into_owned();
-            let id = text
-                .lines()
-                .find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("message-id")
-                        .then(|| value.trim().to_string())
-                })
-                .expect("a Message-ID header");
-            *ids.entry(id).or_insert(0) += 1;
-        }
-        ids
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}?tls=none", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

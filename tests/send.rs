@@ -3,9 +3,11 @@
 //!
 //! Needs the Python venv from `scripts/test-deps.sh` (or `APPEAL_TEST_PYTHON`).
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use common::smtp::{Server, free_port, python};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
@@ -13,89 +15,7 @@ const NOW: &str = "2014-07-14T10:00:00Z";
 const PASSWORD: &str = "correct-horse-battery-staple-7";
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("APPEAL_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/pyenv/bin/python"));
-    assert!(
-        p.exists(),
-        "no Python with aiosmtpd at {}: run scripts/test-deps.sh (or set APPEAL_TEST_PYTHON)",
-        p.display()
-    );
-    p
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-/// A running tests/smtp_server.py, killed on drop.
-struct Server {
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Child,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let mut child = Command::new(python())
-            .arg(repo().join("tests/smtp_server.py"))
-            .args(["--port", &port.to_string(), "--dir"])
-            .arg(dir.path())
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start smtp_server.py");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read");
-        assert!(
-            line.starts_with("listening"),
-            "server did not start: {line:?}"
-        );
-        Server { port, dir, child }
-    }
-
-    fn events(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.path().join("events.log"))
-            .unwrap_or_default()
-            .lines()
-            .map(String::from)
-            .collect()
-    }
-
-    fn count(&self, prefix: &str) -> usize {
-        self.events()
-            .iter()
-            .filter(|e| e.starts_with(prefix))
-            .count()
-    }
-
-    fn messages(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("new"))
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        v.sort();
-        v
-    }
-
-    fn plain_url(&self) -> String {
-        format!("smtp://127.0.0.1:{}?tls=none", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    common::repo_root()
 }
 
 /// The bundled example (5 authorities: 3 by email, 2 by post) copied into a temp dir, with a
@@ -228,7 +148,7 @@ fn plaintext_loopback_send_of_the_example() {
     let camp = example();
     let run = appeal(
         camp.path(),
-        &["send", "--yes", "--smtp", &server.plain_url()],
+        &["send", "--yes", "--smtp", &server.url()],
         &[],
     );
     run.expect(0);
@@ -474,7 +394,7 @@ fn a_550_for_one_recipient_does_not_stop_the_others() {
     let camp = example();
     let run = appeal(
         camp.path(),
-        &["send", "--yes", "--smtp", &server.plain_url()],
+        &["send", "--yes", "--smtp", &server.url()],
         &[],
     );
     run.expect(1)
@@ -494,7 +414,7 @@ fn a_451_is_retried_then_accepted() {
     let camp = example();
     appeal(
         camp.path(),
-        &["send", "--yes", "--smtp", &server.plain_url()],
+        &["send", "--yes", "--smtp", &server.url()],
         &[],
     )
     .expect(0);
@@ -509,7 +429,7 @@ fn a_421_drops_the_connection_and_the_letter_is_sent_on_a_new_one() {
     let camp = example();
     appeal(
         camp.path(),
-        &["send", "--yes", "--smtp", &server.plain_url()],
+        &["send", "--yes", "--smtp", &server.url()],
         &[],
     )
     .expect(0);
@@ -522,7 +442,7 @@ fn a_connection_lost_after_the_data_is_in_doubt_and_not_resent() {
     let camp = example();
     let run = appeal(
         camp.path(),
-        &["send", "--yes", "--smtp", &server.plain_url()],
+        &["send", "--yes", "--smtp", &server.url()],
         &[],
     );
     run.expect(75).stderr_has("in doubt");
@@ -553,7 +473,7 @@ fn dry_run_writes_eml_files_and_opens_no_socket() {
     let camp = example();
     let run = appeal(
         camp.path(),
-        &["send", "--dry-run", "--smtp", &server.plain_url()],
+        &["send", "--dry-run", "--smtp", &server.url()],
         &[],
     );
     run.expect(0);
@@ -588,7 +508,7 @@ fn dry_run_writes_eml_files_and_opens_no_socket() {
 fn no_prompt_and_no_send_without_yes_when_stdin_is_not_a_terminal() {
     let server = Server::start(&[]);
     let camp = example();
-    appeal(camp.path(), &["send", "--smtp", &server.plain_url()], &[])
+    appeal(camp.path(), &["send", "--smtp", &server.url()], &[])
         .expect(2)
         .stderr_has("add --yes");
     assert_eq!(server.count("CONNECT"), 0);
@@ -656,7 +576,7 @@ fn the_rate_spaces_messages_out() {
             "send",
             "--yes",
             "--smtp",
-            &server.plain_url(),
+            &server.url(),
             "--rate",
             "120/min",
         ],
@@ -674,14 +594,7 @@ fn a_bad_rate_is_refused_before_sending() {
     let camp = example();
     appeal(
         camp.path(),
-        &[
-            "send",
-            "--yes",
-            "--smtp",
-            &server.plain_url(),
-            "--rate",
-            "fast",
-        ],
+        &["send", "--yes", "--smtp", &server.url(), "--rate", "fast"],
         &[],
     )
     .expect(2)
@@ -721,7 +634,7 @@ fn no_reply_after_the_data_is_in_doubt() {
     with_timeout(camp.path(), 1);
     let run = appeal(
         camp.path(),
-        &["send", "--yes", "--smtp", &server.plain_url()],
+        &["send", "--yes", "--smtp", &server.url()],
         &[],
     );
     run.expect(75)
@@ -753,7 +666,7 @@ fn staff_send_for_signatories_from_the_relay_account_with_reply_to() {
         "--signatories",
         csv.to_str().expect("utf8"),
         "--smtp",
-        &server.plain_url(),
+        &server.url(),
     ];
     // Without a staff account, the signatories' own addresses would be forged as From.
     appeal(camp.path(), &args, &[])

@@ -1,0 +1,114 @@
+//! A real SMTP server for the tests: tests/smtp_server.py (aiosmtpd) on a free port of
+//! 127.0.0.1, storing every message it accepts; killed when dropped.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use super::repo_root;
+
+/// The Python that has aiosmtpd: `APPEAL_TEST_PYTHON`, else the venv scripts/test.sh makes.
+pub fn python() -> PathBuf {
+    let p = std::env::var_os("APPEAL_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/pyenv/bin/python"));
+    assert!(
+        p.exists(),
+        "no Python with aiosmtpd at {}: run scripts/test.sh (or set APPEAL_TEST_PYTHON)",
+        p.display()
+    );
+    p
+}
+
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+pub struct Server {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Server {
+    /// Starts the server with extra flags (`--fail-rcpt`, `--starttls`, ...) and waits until
+    /// it listens.
+    pub fn start(args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let mut child = Command::new(python())
+            .arg(repo_root().join("tests/smtp_server.py"))
+            .args(["--port", &port.to_string(), "--dir"])
+            .arg(dir.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start smtp_server.py");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read");
+        assert!(
+            line.starts_with("listening"),
+            "server did not start: {line:?}"
+        );
+        Server { port, dir, child }
+    }
+
+    /// What the server saw, one event a line (connect, auth, mail, ...).
+    pub fn events(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("events.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    pub fn count(&self, prefix: &str) -> usize {
+        self.events()
+            .iter()
+            .filter(|e| e.starts_with(prefix))
+            .count()
+    }
+
+    /// The stored messages, oldest first.
+    pub fn messages(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("new"))
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// How many stored messages carry each Message-ID.
+    pub fn message_ids(&self) -> BTreeMap<String, usize> {
+        let mut ids = BTreeMap::new();
+        for m in self.messages() {
+            let text = String::from_utf8_lossy(&std::fs::read(m).expect("read")).into_owned();
+            let id = text
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("message-id")
+                        .then(|| value.trim().to_string())
+                })
+                .expect("a Message-ID header");
+            *ids.entry(id).or_insert(0) += 1;
+        }
+        ids
+    }
+
+    /// `smtp://127.0.0.1:PORT?tls=none`: plaintext, accepted for loopback only.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
