@@ -59,7 +59,6 @@ pub fn lines(config: &Config, entries: Vec<ledger::Entry>) -> Vec<Line> {
         .enumerate()
         .map(|(i, r)| (r.id.as_str(), i))
         .collect();
-    let sender = ledger::sender_identity(&config.sender);
     let mut lines: Vec<Line> = entries
         .into_iter()
         .filter(|e| position.contains_key(e.recipient.as_str()))
@@ -78,19 +77,42 @@ pub fn lines(config: &Config, entries: Vec<ledger::Entry>) -> Vec<Line> {
             output_path: e.output_path,
         })
         .collect();
-    for d in plan::plan(config) {
-        let known = lines.iter().any(|l| {
-            l.signatory.is_none()
-                && l.recipient == d.id
-                && l.channel == d.channel
-                && l.sender == sender
-        });
-        if !known {
+    // Letters of the plan the ledger has never seen: one per sender (each signatory of a
+    // batch) and recipient.
+    let known: std::collections::HashSet<(
+        Option<String>,
+        String,
+        crate::recipients::Channel,
+        String,
+    )> = lines
+        .iter()
+        .map(|l| {
+            (
+                l.signatory.clone(),
+                l.recipient.clone(),
+                l.channel,
+                l.sender.clone(),
+            )
+        })
+        .collect();
+    let senders: Vec<crate::sender::Sender> = match &config.signatories {
+        Some(path) => crate::signatories::SignatoryReader::open(path, path, false)
+            .map(|r| r.filter_map(Result::ok).collect())
+            .unwrap_or_default(),
+        None => vec![config.sender.clone()],
+    };
+    let plan = plan::plan(config);
+    for s in &senders {
+        let identity = ledger::sender_identity(s);
+        for d in &plan {
+            if known.contains(&(s.id.clone(), d.id.clone(), d.channel, identity.clone())) {
+                continue;
+            }
             lines.push(Line {
-                signatory: None,
-                recipient: d.id,
+                signatory: s.id.clone(),
+                recipient: d.id.clone(),
                 channel: d.channel,
-                sender: sender.clone(),
+                sender: identity.clone(),
                 state: None,
                 attempts: 0,
                 message_id: None,

@@ -235,3 +235,18 @@ fn form_letters_are_flagged() {
     run.expect_code(0);
     assert!(!run.stderr.contains("near-identical"), "{}", run.stderr);
 }
+
+#[test]
+fn status_lists_every_signatory_letter_not_yet_started() {
+    let c = batch_campaign(GOOD);
+    let run = c.run(&["status", "--signatories", "signatories.csv", "--json"]);
+    run.expect_code(75);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let rows = v.as_array().expect("array");
+    assert_eq!(rows.len(), 6, "2 signatories × 3 recipients: {v}");
+    assert!(
+        rows.iter().all(|r| r["signatory"].is_string()),
+        "no letter without a signatory: {v}"
+    );
+    assert!(rows.iter().all(|r| r["state"] == "not_started"), "{v}");
+}
