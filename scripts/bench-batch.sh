@@ -34,8 +34,7 @@ else
     echo "$letters letters: $wall wall, peak RSS $rss KB"
 fi
 count=$(find "$dir/out" -name '*.pdf' | wc -l)
-kb=$(find "$dir/out" -name "*.pdf" -printf "%s
-" | awk '{ s += $1 } END { printf "%d", s / 1024 }')
+kb=$(find "$dir/out" -name "*.pdf" -printf "%s\n" | awk '{ s += $1 } END { printf "%d", s / 1024 }')
 echo "$count PDFs, $kb KB in all ($((kb / count)) KB per letter)"
 # Streaming: how long until preview --json prints its first letter, and in all.
 first=$( { /usr/bin/time -f %e $bin -C "$dir" preview --json --signatories "$dir/signatories.csv" | head -c 1 >/dev/null; } 2>&1 | tail -1)
