@@ -65,7 +65,17 @@ fn via_email_needs_an_email_address() {
 #[test]
 fn completions_and_man_page_cover_every_command() {
     let c = TestCampaign::new();
-    let commands = ["init", "check", "list", "preview", "completions", "man"];
+    let commands = [
+        "init",
+        "check",
+        "list",
+        "preview",
+        "pdf",
+        "send",
+        "status",
+        "completions",
+        "man",
+    ];
     for shell in ["bash", "zsh", "fish"] {
         let run = c.run(&["completions", shell]);
         run.expect_code(0);
@@ -83,7 +93,17 @@ fn completions_and_man_page_cover_every_command() {
 #[test]
 fn every_command_help_has_an_example() {
     let c = TestCampaign::new();
-    for cmd in ["init", "check", "list", "preview", "completions", "man"] {
+    for cmd in [
+        "init",
+        "check",
+        "list",
+        "preview",
+        "pdf",
+        "send",
+        "status",
+        "completions",
+        "man",
+    ] {
         c.run(&[cmd, "--help"])
             .expect_code(0)
             .expect_stdout("Example: appeal");

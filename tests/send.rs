@@ -748,3 +748,97 @@ fn a_line_break_in_a_name_is_refused_before_anything_is_built() {
     .stderr_has("carriage return");
     assert!(!camp.path().join("out").exists());
 }
+
+/// Every file under `dir` (the campaign: out/, sent/, .appeal/ledger.db and its WAL), read
+/// as bytes, with the ones that contain `needle`.
+fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p)
+                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            {
+                hits.push(p);
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn the_password_appears_nowhere_even_verbose() {
+    let certs = tempfile::tempdir().expect("tempdir");
+    let made = Command::new(python())
+        .arg(repo().join("tests/smtp_server.py"))
+        .arg("--make-certs")
+        .arg(certs.path())
+        .status()
+        .expect("make certs");
+    assert!(made.success());
+    let p = |f: &str| certs.path().join(f).to_string_lossy().into_owned();
+    let server = Server::start(&[
+        "--cert",
+        &p("server.pem"),
+        "--key",
+        &p("server.key"),
+        "--user",
+        "alex",
+        "--password",
+        PASSWORD,
+    ]);
+    let camp = example();
+    let url = format!("smtp://alex@127.0.0.1:{}", server.port);
+    // A successful send, verbose.
+    let ok = appeal(
+        camp.path(),
+        &[
+            "send",
+            "-v",
+            "--yes",
+            "--smtp",
+            &url,
+            "--smtp-ca",
+            &p("ca.pem"),
+        ],
+        &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
+    );
+    ok.expect(0);
+    // A failed one (wrong password), verbose, forcing new deliveries.
+    let wrong = "wrong-but-secret-password-42";
+    let bad = appeal(
+        camp.path(),
+        &[
+            "send",
+            "-v",
+            "--yes",
+            "--resend",
+            "--smtp",
+            &url,
+            "--smtp-ca",
+            &p("ca.pem"),
+        ],
+        &[("APPEAL_SMTP_PASSWORD", wrong)],
+    );
+    assert!(bad.code == 1 || bad.code == 2, "exit {}", bad.code);
+    for (run, secret) in [(&ok, PASSWORD), (&bad, wrong)] {
+        assert!(
+            !run.all().contains(secret),
+            "the password leaked into the output"
+        );
+    }
+    assert!(
+        camp.path().join(".appeal/ledger.db").exists(),
+        "the ledger was written"
+    );
+    for secret in [PASSWORD, wrong] {
+        let hits = files_containing(camp.path(), secret);
+        assert!(hits.is_empty(), "the password is in {hits:?}");
+    }
+    for m in server.messages() {
+        assert!(!String::from_utf8_lossy(&std::fs::read(m).expect("read")).contains(PASSWORD));
+    }
+}
