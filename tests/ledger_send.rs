@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::Run;
 use common::smtp::{Server, free_port, python};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -105,42 +106,6 @@ fn example(smtp: &str) -> tempfile::TempDir {
     dir
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn expect(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout, self.stderr
-        );
-        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
-        self
-    }
-
-    fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{}",
-            self.stderr
-        );
-        self
-    }
-
-    fn stdout_has(&self, needle: &str) -> &Self {
-        assert!(
-            self.stdout.contains(needle),
-            "stdout lacks {needle:?}:\n{}",
-            self.stdout
-        );
-        self
-    }
-}
-
 fn command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_appeal"));
     cmd.arg("-C")
@@ -220,8 +185,8 @@ fn a_finished_campaign_opens_no_connection_and_status_shows_it() {
     let server = Server::start(&[]);
     let camp = example("");
     send(camp.path(), &server.url(), &[])
-        .expect(0)
-        .stdout_has("3 sent, 2 written, 0 failed");
+        .expect_code(0)
+        .expect_stdout("3 sent, 2 written, 0 failed");
     let (code, rows) = status(camp.path());
     assert_eq!(code, 0, "status of a finished campaign");
     for id in EMAILED {
@@ -247,28 +212,28 @@ fn a_finished_campaign_opens_no_connection_and_status_shows_it() {
 
     // Again, at the same server: nothing is sent, no connection is opened.
     send(camp.path(), &server.url(), &[])
-        .expect(0)
-        .stdout_has("0 sent, 0 written, 0 failed, 0 deferred, 0 in doubt, 5 already sent");
+        .expect_code(0)
+        .expect_stdout("0 sent, 0 written, 0 failed, 0 deferred, 0 in doubt, 5 already sent");
     assert_eq!(server.count("CONNECT"), connections);
     assert_eq!(server.messages().len(), 3);
     // And at a closed port: still nothing to connect for.
     let closed = format!("smtp://127.0.0.1:{}?tls=none", free_port());
-    send(camp.path(), &closed, &[]).expect(0);
+    send(camp.path(), &closed, &[]).expect_code(0);
     let r = appeal(camp.path(), &["status"]);
-    r.expect(0).stdout_has("Total: 3 sent, 2 written.");
+    r.expect_code(0).expect_stdout("Total: 3 sent, 2 written.");
 }
 
 #[test]
 fn resend_forces_a_new_delivery_with_a_new_message_id_and_a_changed_letter_is_reported() {
     let server = Server::start(&[]);
     let camp = example("");
-    send(camp.path(), &server.url(), &["--only", "ombudsman"]).expect(0);
+    send(camp.path(), &server.url(), &["--only", "ombudsman"]).expect_code(0);
     send(
         camp.path(),
         &server.url(),
         &["--only", "ombudsman", "--resend"],
     )
-    .expect(0);
+    .expect_code(0);
     let ids = server.message_ids();
     assert_eq!(ids.len(), 2, "two deliveries, two Message-IDs: {ids:?}");
     assert_eq!(status(camp.path()).1["ombudsman"]["attempts"], 2);
@@ -285,15 +250,15 @@ fn resend_forces_a_new_delivery_with_a_new_message_id_and_a_changed_letter_is_re
     std::fs::write(&template, format!("{text}\nP.S. Добавлено.\n")).expect("write");
     let connections = server.count("CONNECT");
     send(camp.path(), &server.url(), &["--only", "ombudsman"])
-        .expect(1)
-        .stderr_has("changed since it was sent: use --resend to send it again");
+        .expect_code(1)
+        .expect_stderr("changed since it was sent: use --resend to send it again");
     assert_eq!(server.count("CONNECT"), connections);
     send(
         camp.path(),
         &server.url(),
         &["--only", "ombudsman", "--resend"],
     )
-    .expect(0);
+    .expect_code(0);
     assert_eq!(server.message_ids().len(), 3);
 }
 
@@ -301,7 +266,7 @@ fn resend_forces_a_new_delivery_with_a_new_message_id_and_a_changed_letter_is_re
 fn a_421_then_a_new_connection_records_the_letter_sent() {
     let server = Server::start(&["--busy-first", "1"]);
     let camp = example("connections = 1");
-    send(camp.path(), &server.url(), &[]).expect(0);
+    send(camp.path(), &server.url(), &[]).expect_code(0);
     assert_eq!(server.messages().len(), 3);
     for id in EMAILED {
         assert_eq!(state_of(camp.path(), id), "sent");
@@ -316,11 +281,11 @@ fn a_451_to_the_message_is_deferred_then_sent_on_a_rerun() {
     let sink = Sink::start(&["-r", "."]);
     let camp = example("connections = 1");
     send(camp.path(), &sink.url(), &["--only", "ombudsman"])
-        .expect(75)
-        .stderr_has("deferred");
+        .expect_code(75)
+        .expect_stderr("deferred");
     assert_eq!(state_of(camp.path(), "ombudsman"), "deferred");
     let server = Server::start(&[]);
-    send(camp.path(), &server.url(), &["--only", "ombudsman"]).expect(0);
+    send(camp.path(), &server.url(), &["--only", "ombudsman"]).expect_code(0);
     assert_eq!(state_of(camp.path(), "ombudsman"), "sent");
     assert_eq!(server.messages().len(), 1);
     let h = history(camp.path(), "ombudsman");
@@ -336,7 +301,7 @@ fn a_451_to_the_message_is_deferred_then_sent_on_a_rerun() {
 fn a_550_to_the_message_is_failed_and_not_retried() {
     let sink = Sink::start(&["-f", "."]);
     let camp = example("connections = 1");
-    send(camp.path(), &sink.url(), &["--only", "ombudsman"]).expect(1);
+    send(camp.path(), &sink.url(), &["--only", "ombudsman"]).expect_code(1);
     let (code, rows) = status(camp.path());
     assert_eq!(code, 1);
     assert_eq!(rows["ombudsman"]["state"], "failed");
@@ -348,8 +313,8 @@ fn a_550_to_the_message_is_failed_and_not_retried() {
     );
     let server = Server::start(&[]);
     send(camp.path(), &server.url(), &["--only", "ombudsman"])
-        .expect(1)
-        .stderr_has("failed before");
+        .expect_code(1)
+        .expect_stderr("failed before");
     assert_eq!(server.count("CONNECT"), 0, "a failed letter is not retried");
 }
 
@@ -358,8 +323,8 @@ fn a_disconnect_after_the_final_dot_is_in_doubt_and_resent_only_on_request() {
     let sink = Sink::start(&["-q", "."]);
     let camp = example("connections = 1");
     send(camp.path(), &sink.url(), &["--only", "ombudsman"])
-        .expect(75)
-        .stderr_has("in doubt");
+        .expect_code(75)
+        .expect_stderr("in doubt");
     let (code, rows) = status(camp.path());
     assert_eq!(code, 75);
     assert_eq!(rows["ombudsman"]["state"], "in_doubt");
@@ -370,8 +335,8 @@ fn a_disconnect_after_the_final_dot_is_in_doubt_and_resent_only_on_request() {
 
     let server = Server::start(&[]);
     send(camp.path(), &server.url(), &["--only", "ombudsman"])
-        .expect(75)
-        .stderr_has("--resend-in-doubt");
+        .expect_code(75)
+        .expect_stderr("--resend-in-doubt");
     assert_eq!(server.count("CONNECT"), 0, "in doubt: not re-sent");
 
     send(
@@ -379,7 +344,7 @@ fn a_disconnect_after_the_final_dot_is_in_doubt_and_resent_only_on_request() {
         &server.url(),
         &["--only", "ombudsman", "--resend-in-doubt"],
     )
-    .expect(0);
+    .expect_code(0);
     let ids = server.message_ids();
     assert_eq!(
         ids.keys().collect::<Vec<_>>(),
@@ -395,8 +360,8 @@ fn a_ledger_that_is_not_a_file_stops_everything_before_any_connection() {
     let camp = example("");
     std::fs::create_dir_all(camp.path().join(".appeal/ledger.db")).expect("mkdir");
     send(camp.path(), &server.url(), &[])
-        .expect(2)
-        .stderr_has("ledger.db");
+        .expect_code(2)
+        .expect_stderr("ledger.db");
     assert_eq!(server.count("CONNECT"), 0);
     assert!(!camp.path().join("out").exists(), "no PDF written either");
 }
@@ -428,9 +393,9 @@ fn a_second_send_while_one_runs_exits_2() {
         server.count("SLOW") >= 1
     });
     send(camp.path(), &server.url(), &[])
-        .expect(2)
-        .stderr_has("another `appeal send` is running");
-    finish(first).expect(0);
+        .expect_code(2)
+        .expect_stderr("another `appeal send` is running");
+    finish(first).expect_code(0);
     assert_eq!(server.messages().len(), 3);
 }
 
@@ -448,9 +413,9 @@ fn ctrl_c_finishes_the_message_in_flight_starts_no_other_and_exits_130() {
         .expect("kill -INT");
     assert!(sig.success());
     let run = finish(child);
-    run.expect(130)
-        .stdout_has("1 sent, 2 written, 0 failed, 0 deferred, 0 in doubt, 2 not started")
-        .stderr_has("interrupted");
+    run.expect_code(130)
+        .expect_stdout("1 sent, 2 written, 0 failed, 0 deferred, 0 in doubt, 2 not started")
+        .expect_stderr("interrupted");
     assert_eq!(server.messages().len(), 1);
     let (_, rows) = status(camp.path());
     let states: Vec<&str> = EMAILED
@@ -462,8 +427,8 @@ fn ctrl_c_finishes_the_message_in_flight_starts_no_other_and_exits_130() {
     assert_eq!(sorted, ["not_started", "not_started", "sent"], "{states:?}");
     // The rest goes out on the next run; nothing twice.
     send(camp.path(), &server.url(), &[])
-        .expect(0)
-        .stdout_has("2 sent");
+        .expect_code(0)
+        .expect_stdout("2 sent");
     let ids = server.message_ids();
     assert_eq!(ids.len(), 3);
     assert!(ids.values().all(|n| *n == 1), "{ids:?}");
@@ -503,9 +468,9 @@ fn a_ledger_that_cannot_be_written_mid_run_stops_the_sending() {
     assert_eq!(line.trim(), "locked");
     let run = finish(child);
     let _ = holder.wait();
-    run.expect(1)
-        .stderr_has("the ledger cannot be written")
-        .stderr_has(".appeal/ledger.db");
+    run.expect_code(1)
+        .expect_stderr("the ledger cannot be written")
+        .expect_stderr(".appeal/ledger.db");
     assert_eq!(
         server.messages().len(),
         1,
@@ -520,8 +485,8 @@ fn a_ledger_that_cannot_be_written_mid_run_stops_the_sending() {
         .collect();
     assert_eq!(in_doubt.len(), 1, "{rows:?}");
     send(camp.path(), &server.url(), &[])
-        .expect(75)
-        .stderr_has("in doubt");
+        .expect_code(75)
+        .expect_stderr("in doubt");
     assert_eq!(server.messages().len(), 3);
     assert!(server.message_ids().values().all(|n| *n == 1));
 }
@@ -635,7 +600,7 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_only_letters_in_doubt()
             camp.path(),
             &[&args[..], &[url.as_str(), "--resend-in-doubt"]].concat(),
         )
-        .expect(0);
+        .expect_code(0);
     }
 
     let rows = signatory_rows(&appeal(camp.path(), &status_args).stdout);

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::Run;
 use common::smtp::{Server, free_port, python};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -47,37 +48,6 @@ fn leaflet() -> Vec<u8> {
     v.extend_from_slice(b"\r\n.\r\n..\n\r");
     v.extend((0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
     v
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn expect(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout, self.stderr
-        );
-        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
-        self
-    }
-
-    fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{}",
-            self.stderr
-        );
-        self
-    }
-
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
 }
 
 fn appeal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -151,7 +121,7 @@ fn plaintext_loopback_send_of_the_example() {
         &["send", "--yes", "--smtp", &server.url()],
         &[],
     );
-    run.expect(0);
+    run.expect_code(0);
     assert!(
         run.stdout.contains("3 sent, 2 written, 0 failed"),
         "{}",
@@ -176,10 +146,10 @@ fn plaintext_loopback_send_of_the_example() {
         &["send", "--dry-run", "--via", "post", "--out", pdf_dir],
         &[],
     )
-    .expect(0);
+    .expect_code(0);
     let via_post = pdfs.path();
     let preview = appeal(camp.path(), &["preview", "--json"], &[]);
-    preview.expect(0);
+    preview.expect_code(0);
     let previews: Vec<serde_json::Value> = preview
         .stdout
         .lines()
@@ -268,7 +238,7 @@ fn starttls_and_auth_with_a_test_ca() {
         &["send", "--yes", "--smtp", &url],
         &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
     );
-    run.expect(1).stderr_has("certificate");
+    run.expect_code(1).expect_stderr("certificate");
     assert_eq!(server.messages().len(), 0);
     assert_eq!(
         server.count("AUTH"),
@@ -288,7 +258,7 @@ fn starttls_and_auth_with_a_test_ca() {
         ],
         &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
     );
-    run.expect(0);
+    run.expect_code(0);
     assert_eq!(server.messages().len(), 3);
     assert!(server.count("AUTH alex ok") >= 1);
     for m in inspect(&server.messages()) {
@@ -324,7 +294,7 @@ fn starttls_and_auth_with_a_test_ca() {
         &["send", "--yes", "--only", "ombudsman", "--resend"],
         &[],
     );
-    run.expect(0);
+    run.expect_code(0);
     assert!(!run.all().contains(PASSWORD));
     assert_eq!(server.messages().len(), 4);
 }
@@ -357,7 +327,7 @@ fn wrong_password_is_one_clear_error_without_a_retry_storm() {
         &[("APPEAL_SMTP_PASSWORD", "wrong-password-123")],
     );
     assert!(run.code == 1 || run.code == 2, "exit {}", run.code);
-    run.stderr_has("authentication as `alex`");
+    run.expect_stderr("authentication as `alex`");
     assert!(!run.all().contains("wrong-password-123"));
     assert!(server.count("AUTH") <= 2, "{:?}", server.events());
     assert_eq!(server.messages().len(), 0);
@@ -371,8 +341,8 @@ fn plaintext_to_a_remote_host_is_refused_before_connecting() {
         &["send", "--yes", "--smtp", "smtp://example.org:25?tls=none"],
         &[],
     )
-    .expect(2)
-    .stderr_has("refusing plaintext SMTP to example.org");
+    .expect_code(2)
+    .expect_stderr("refusing plaintext SMTP to example.org");
     assert!(!camp.path().join("out").exists(), "nothing written");
 }
 
@@ -382,8 +352,8 @@ fn a_server_without_starttls_is_refused_when_tls_is_required() {
     let camp = example();
     let url = format!("smtp://127.0.0.1:{}", server.port);
     appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[])
-        .expect(1)
-        .stderr_has("does not offer STARTTLS");
+        .expect_code(1)
+        .expect_stderr("does not offer STARTTLS");
     assert_eq!(server.messages().len(), 0);
     assert_eq!(server.count("RCPT"), 0);
 }
@@ -397,8 +367,8 @@ fn a_550_for_one_recipient_does_not_stop_the_others() {
         &["send", "--yes", "--smtp", &server.url()],
         &[],
     );
-    run.expect(1)
-        .stderr_has("foreign <midrk@mfa.kz>: RCPT TO: 550 5.1.1");
+    run.expect_code(1)
+        .expect_stderr("foreign <midrk@mfa.kz>: RCPT TO: 550 5.1.1");
     assert_eq!(server.messages().len(), 2);
     assert_eq!(server.count("RCPT midrk@mfa.kz"), 1, "a 5xx is not retried");
     assert!(
@@ -417,7 +387,7 @@ fn a_451_is_retried_then_accepted() {
         &["send", "--yes", "--smtp", &server.url()],
         &[],
     )
-    .expect(0);
+    .expect_code(0);
     assert_eq!(server.messages().len(), 3);
     assert_eq!(server.count("RCPT"), 4);
     assert!(server.events().iter().any(|e| e.ends_with(" 451")));
@@ -432,7 +402,7 @@ fn a_421_drops_the_connection_and_the_letter_is_sent_on_a_new_one() {
         &["send", "--yes", "--smtp", &server.url()],
         &[],
     )
-    .expect(0);
+    .expect_code(0);
     assert_eq!(server.messages().len(), 3);
 }
 
@@ -445,7 +415,7 @@ fn a_connection_lost_after_the_data_is_in_doubt_and_not_resent() {
         &["send", "--yes", "--smtp", &server.url()],
         &[],
     );
-    run.expect(75).stderr_has("in doubt");
+    run.expect_code(75).expect_stderr("in doubt");
     // The server kept all three; the one in doubt was not sent a second time.
     assert_eq!(server.messages().len(), 3);
     assert_eq!(server.count("RCPT"), 3);
@@ -460,7 +430,8 @@ fn connection_refused_is_deferred_with_a_clear_message() {
     let camp = example();
     let url = format!("smtp://127.0.0.1:{}?tls=none", free_port());
     let run = appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[]);
-    run.expect(75).stderr_has("cannot connect to 127.0.0.1");
+    run.expect_code(75)
+        .expect_stderr("cannot connect to 127.0.0.1");
     assert!(
         run.stdout
             .contains("0 sent, 2 written, 0 failed, 3 deferred")
@@ -476,7 +447,7 @@ fn dry_run_writes_eml_files_and_opens_no_socket() {
         &["send", "--dry-run", "--smtp", &server.url()],
         &[],
     );
-    run.expect(0);
+    run.expect_code(0);
     let out = camp.path().join("out/duambekov");
     assert_eq!(
         files_in(&out.join("dry-run")),
@@ -500,7 +471,7 @@ fn dry_run_writes_eml_files_and_opens_no_socket() {
     }
     // Without any SMTP settings, too; and the output is the same bytes.
     let before = std::fs::read(&emls[0]).expect("read");
-    appeal(camp.path(), &["send", "--dry-run"], &[]).expect(0);
+    appeal(camp.path(), &["send", "--dry-run"], &[]).expect_code(0);
     assert_eq!(std::fs::read(&emls[0]).expect("read"), before);
 }
 
@@ -509,8 +480,8 @@ fn no_prompt_and_no_send_without_yes_when_stdin_is_not_a_terminal() {
     let server = Server::start(&[]);
     let camp = example();
     appeal(camp.path(), &["send", "--smtp", &server.url()], &[])
-        .expect(2)
-        .stderr_has("add --yes");
+        .expect_code(2)
+        .expect_stderr("add --yes");
     assert_eq!(server.count("CONNECT"), 0);
 }
 
@@ -518,9 +489,9 @@ fn no_prompt_and_no_send_without_yes_when_stdin_is_not_a_terminal() {
 fn no_smtp_settings_names_both_ways_to_configure_it() {
     let camp = example();
     appeal(camp.path(), &["send", "--yes"], &[])
-        .expect(2)
-        .stderr_has("--smtp URL")
-        .stderr_has("[smtp] in appeal.toml");
+        .expect_code(2)
+        .expect_stderr("--smtp URL")
+        .expect_stderr("[smtp] in appeal.toml");
 }
 
 #[test]
@@ -551,15 +522,15 @@ fn implicit_tls_with_auth_and_the_test_ca() {
         &["send", "--yes", "--smtp", &url],
         &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
     )
-    .expect(1)
-    .stderr_has("certificate");
+    .expect_code(1)
+    .expect_stderr("certificate");
     assert_eq!(server.count("AUTH"), 0);
     let run = appeal(
         camp.path(),
         &["send", "--yes", "--smtp", &url, "--smtp-ca", &p("ca.pem")],
         &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
     );
-    run.expect(0);
+    run.expect_code(0);
     assert!(!run.all().contains(PASSWORD));
     assert_eq!(server.messages().len(), 3);
     assert!(server.count("AUTH alex ok") >= 1);
@@ -582,7 +553,7 @@ fn the_rate_spaces_messages_out() {
         ],
         &[],
     )
-    .expect(0);
+    .expect_code(0);
     // Three messages at one per half second: the third starts a second after the first.
     assert!(start.elapsed() >= std::time::Duration::from_millis(1000));
     assert_eq!(server.messages().len(), 3);
@@ -597,8 +568,8 @@ fn a_bad_rate_is_refused_before_sending() {
         &["send", "--yes", "--smtp", &server.url(), "--rate", "fast"],
         &[],
     )
-    .expect(2)
-    .stderr_has("should look like 30/min");
+    .expect_code(2)
+    .expect_stderr("should look like 30/min");
     assert_eq!(server.count("CONNECT"), 0);
 }
 
@@ -620,7 +591,8 @@ fn a_server_that_never_greets_times_out_and_the_letters_are_deferred() {
     with_timeout(camp.path(), 1);
     let url = format!("smtp://127.0.0.1:{port}?tls=none");
     let run = appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[]);
-    run.expect(75).stderr_has("sent no greeting within 1s");
+    run.expect_code(75)
+        .expect_stderr("sent no greeting within 1s");
     assert!(
         run.stdout
             .contains("0 sent, 2 written, 0 failed, 3 deferred")
@@ -637,8 +609,8 @@ fn no_reply_after_the_data_is_in_doubt() {
         &["send", "--yes", "--smtp", &server.url()],
         &[],
     );
-    run.expect(75)
-        .stderr_has("no reply within 1s after the message was sent");
+    run.expect_code(75)
+        .expect_stderr("no reply within 1s after the message was sent");
     assert!(
         run.stdout
             .contains("2 sent, 2 written, 0 failed, 0 deferred, 1 in doubt")
@@ -670,8 +642,8 @@ fn staff_send_for_signatories_from_the_relay_account_with_reply_to() {
     ];
     // Without a staff account, the signatories' own addresses would be forged as From.
     appeal(camp.path(), &args, &[])
-        .expect(2)
-        .stderr_has("from under [smtp]");
+        .expect_code(2)
+        .expect_stderr("from under [smtp]");
     assert_eq!(server.count("CONNECT"), 0);
 
     let settings = std::fs::read_to_string(camp.path().join("appeal.toml")).expect("read");
@@ -681,7 +653,7 @@ fn staff_send_for_signatories_from_the_relay_account_with_reply_to() {
     )
     .expect("write");
     let run = appeal(camp.path(), &args, &[]);
-    run.expect(0);
+    run.expect_code(0);
     assert!(run.stdout.contains("6 sent, 4 written"), "{}", run.stdout);
     let parsed = inspect(&server.messages());
     assert_eq!(parsed.len(), 6);
@@ -722,7 +694,7 @@ fn awkward_display_names_are_quoted_and_parse_strictly() {
         ],
         &[],
     )
-    .expect(0);
+    .expect_code(0);
     let eml = camp.path().join("out/duambekov/dry-run/foreign.eml");
     let m = &inspect(&[eml])[0];
     assert_eq!(m["defects"], serde_json::json!([]), "{m}");
@@ -744,8 +716,8 @@ fn a_line_break_in_a_name_is_refused_before_anything_is_built() {
         ],
         &[],
     )
-    .expect(2)
-    .stderr_has("carriage return");
+    .expect_code(2)
+    .expect_stderr("carriage return");
     assert!(!camp.path().join("out").exists());
 }
 
@@ -806,7 +778,7 @@ fn the_password_appears_nowhere_even_verbose() {
         ],
         &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
     );
-    ok.expect(0);
+    ok.expect_code(0);
     // A failed one (wrong password), verbose, forcing new deliveries.
     let wrong = "wrong-but-secret-password-42";
     let bad = appeal(

@@ -174,14 +174,19 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Run {
 }
 
 impl Run {
-    /// Asserts an exit code, showing the output if it differs.
+    /// Asserts an exit code (and that nothing panicked), showing the output if it differs.
     pub fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code, code,
             "exit code\n--- stdout\n{}\n--- stderr\n{}",
             self.stdout, self.stderr
         );
-        self
+        self.no_panic()
+    }
+
+    /// Standard output and standard error together.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
     }
 
     pub fn expect_stderr(&self, needle: &str) -> &Self {
