@@ -17,6 +17,7 @@ use printpdf::{
     PdfSaveOptions, Point, Pt, RawImage, Rect, TextItem, TextMatrix, XObject, XObjectId,
     XObjectTransform,
 };
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::fonts::{Family, describe};
@@ -93,14 +94,27 @@ impl Writer {
                 .find(|c| std::ptr::eq(family.face(*c), family.face(s)))
                 .unwrap_or(s)
         });
-        let mut used: BTreeMap<Style, BTreeSet<char>> = BTreeMap::new();
-        for laid in docs {
-            for run in laid.pages.iter().flat_map(|p| &p.runs) {
-                used.entry(canonical[run.style.index()])
-                    .or_default()
-                    .extend(run.text.chars());
-            }
-        }
+        // Which characters each style draws, gathered in parallel: a chunk of a batch holds
+        // hundreds of letters, and this pass over every character would otherwise be the
+        // serial part of writing them.
+        let docs: Vec<&Laid> = docs.into_iter().collect();
+        let used: BTreeMap<Style, BTreeSet<char>> = docs
+            .par_iter()
+            .map(|laid| {
+                let mut used: BTreeMap<Style, BTreeSet<char>> = BTreeMap::new();
+                for run in laid.pages.iter().flat_map(|p| &p.runs) {
+                    used.entry(canonical[run.style.index()])
+                        .or_default()
+                        .extend(run.text.chars());
+                }
+                used
+            })
+            .reduce(BTreeMap::new, |mut a, b| {
+                for (style, chars) in b {
+                    a.entry(style).or_default().extend(chars);
+                }
+                a
+            });
         let mut fonts = Vec::new();
         for (style, chars) in used {
             let face = family.face(style);
