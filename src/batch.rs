@@ -86,16 +86,13 @@ pub fn for_each_chunk(
         .iter()
         .map(|r| config.language_for(r))
         .collect();
-    // A fax with no gateway to send it is printed with a cover line naming the number.
-    let gateway = config.settings.raw.fax_gateway.is_some();
-    let fax_cover: Vec<Option<String>> = config
-        .recipients
-        .iter()
-        .map(|r| {
-            let channel = config
-                .via
-                .unwrap_or_else(|| crate::plan::channel_for(r, gateway));
-            (channel == crate::recipients::Channel::Fax && !gateway)
+    // A fax with no gateway to send it is printed with a cover line naming the number; the
+    // plan already knows each letter's channel.
+    let fax_cover: Vec<Option<String>> = crate::plan::plan(config)
+        .into_iter()
+        .zip(&config.recipients)
+        .map(|(d, r)| {
+            (d.channel == crate::recipients::Channel::Fax && !d.gateway)
                 .then(|| r.fax.clone())
                 .flatten()
         })

@@ -388,7 +388,7 @@ const CASES: &[Case] = &[
         stderr: "me.toml:2:1: error: unknown key `password`",
     },
     Case {
-        name: "bad APPEAL_NOW is not trusted",
+        name: "--lang for a language the campaign lacks",
         setup: |_| {},
         args: &["check", "--lang", "xx"],
         code: 2,
@@ -462,10 +462,7 @@ fn hostile_inputs_get_one_clear_error_and_change_nothing() {
 
 /// Runs `appeal` and kills it if it has not finished in `limit`: a hang is a failure.
 fn run_bounded(c: &TestCampaign, args: &[&str], limit: std::time::Duration) -> i32 {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_appeal"))
-        .args(args)
-        .current_dir(c.path())
-        .env("APPEAL_NOW", common::NOW)
+    let mut child = common::command(c.path(), args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -20,7 +20,6 @@ use appeal::ledger::{Key, Ledger, State};
 use appeal::letter::LetterKey;
 use appeal::recipients::Channel;
 
-const NOW: &str = "2014-07-14T10:00:00Z";
 const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 
 fn repo() -> PathBuf {
@@ -106,24 +105,10 @@ fn example(smtp: &str) -> tempfile::TempDir {
     dir
 }
 
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appeal"));
-    cmd.arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("APPEAL_NOW", NOW)
-        .env_remove("APPEAL_SMTP_PASSWORD")
-        .stdin(Stdio::null());
-    cmd
-}
+use common::command;
 
 fn appeal(dir: &Path, args: &[&str]) -> Run {
-    let out = command(dir, args).output().expect("run appeal");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::of(&mut command(dir, args))
 }
 
 fn send(dir: &Path, url: &str, extra: &[&str]) -> Run {

@@ -6,13 +6,12 @@
 mod common;
 
 use common::Run;
-use common::smtp::{Server, free_port, python};
+use common::smtp::{Server, free_port, make_certs, python};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-const NOW: &str = "2014-07-14T10:00:00Z";
 const PASSWORD: &str = "correct-horse-battery-staple-7";
 
 fn repo() -> PathBuf {
@@ -51,21 +50,7 @@ fn leaflet() -> Vec<u8> {
 }
 
 fn appeal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_appeal"))
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("APPEAL_NOW", NOW)
-        .env_remove("APPEAL_SMTP_PASSWORD")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run appeal");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::of(common::command(dir, args).envs(env.iter().copied()))
 }
 
 /// Each message parsed by Python's `email` package under `policy.strict`.
@@ -208,14 +193,7 @@ fn plaintext_loopback_send_of_the_example() {
 
 #[test]
 fn starttls_and_auth_with_a_test_ca() {
-    let certs = tempfile::tempdir().expect("tempdir");
-    let status = Command::new(python())
-        .arg(repo().join("tests/smtp_server.py"))
-        .arg("--make-certs")
-        .arg(certs.path())
-        .status()
-        .expect("make certs");
-    assert!(status.success());
+    let certs = make_certs();
     let cert = certs.path().join("server.pem");
     let key = certs.path().join("server.key");
     let ca = certs.path().join("ca.pem");
@@ -301,13 +279,7 @@ fn starttls_and_auth_with_a_test_ca() {
 
 #[test]
 fn wrong_password_is_one_clear_error_without_a_retry_storm() {
-    let certs = tempfile::tempdir().expect("tempdir");
-    Command::new(python())
-        .arg(repo().join("tests/smtp_server.py"))
-        .arg("--make-certs")
-        .arg(certs.path())
-        .status()
-        .expect("make certs");
+    let certs = make_certs();
     let p = |f: &str| certs.path().join(f).to_string_lossy().into_owned();
     let server = Server::start(&[
         "--cert",
@@ -496,13 +468,7 @@ fn no_smtp_settings_names_both_ways_to_configure_it() {
 
 #[test]
 fn implicit_tls_with_auth_and_the_test_ca() {
-    let certs = tempfile::tempdir().expect("tempdir");
-    Command::new(python())
-        .arg(repo().join("tests/smtp_server.py"))
-        .arg("--make-certs")
-        .arg(certs.path())
-        .status()
-        .expect("make certs");
+    let certs = make_certs();
     let p = |f: &str| certs.path().join(f).to_string_lossy().into_owned();
     let server = Server::start(&[
         "--cert",
@@ -743,14 +709,7 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
 
 #[test]
 fn the_password_appears_nowhere_even_verbose() {
-    let certs = tempfile::tempdir().expect("tempdir");
-    let made = Command::new(python())
-        .arg(repo().join("tests/smtp_server.py"))
-        .arg("--make-certs")
-        .arg(certs.path())
-        .status()
-        .expect("make certs");
-    assert!(made.success());
+    let certs = make_certs();
     let p = |f: &str| certs.path().join(f).to_string_lossy().into_owned();
     let server = Server::start(&[
         "--cert",

@@ -157,23 +157,33 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-pub fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_appeal"))
-        .args(args)
+/// `appeal ARGS` in `dir`, with the clock pinned, no SMTP password in its environment and
+/// no terminal on standard input.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appeal"));
+    cmd.args(args)
         .current_dir(dir)
         .env("APPEAL_NOW", NOW)
         .env_remove("APPEAL_SMTP_PASSWORD")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run appeal");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .stdin(Stdio::null());
+    cmd
+}
+
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    Run::of(&mut command(dir, args))
 }
 
 impl Run {
+    /// Runs `cmd` to the end and keeps what it said.
+    pub fn of(cmd: &mut Command) -> Run {
+        let out = cmd.output().expect("run appeal");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Asserts an exit code (and that nothing panicked), showing the output if it differs.
     pub fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(

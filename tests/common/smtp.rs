@@ -21,6 +21,20 @@ pub fn python() -> PathBuf {
     p
 }
 
+/// A test CA and a server certificate it signed (ca.pem, server.pem, server.key), made by
+/// tests/smtp_server.py --make-certs in a fresh temp dir.
+pub fn make_certs() -> tempfile::TempDir {
+    let certs = tempfile::tempdir().expect("tempdir");
+    let status = Command::new(python())
+        .arg(repo_root().join("tests/smtp_server.py"))
+        .arg("--make-certs")
+        .arg(certs.path())
+        .status()
+        .expect("make certs");
+    assert!(status.success(), "smtp_server.py --make-certs failed");
+    certs
+}
+
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
