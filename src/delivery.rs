@@ -4,9 +4,12 @@
 //!
 //! Each message ends in an [`Outcome`]. [`Hooks`] are told just before DATA and once the outcome
 //! is known, so a ledger can record *pending* before the data goes out and *sent* after the 250.
+//!
+//! Messages arrive through an [`Outbox`] as they are built, so the first is on the wire while
+//! the rest are still being made, and only a few are in memory at once.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,8 +47,9 @@ pub trait Hooks: Send + Sync {
     }
     /// Just before DATA: after this the message may arrive (a ledger's *sending*).
     fn before_data(&self, index: usize, email: &Email) -> Result<()>;
-    /// Once per message, with its final outcome.
-    fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()>;
+    /// Once per message, with its final outcome; `email` is `None` for a message sending
+    /// stopped before it was built.
+    fn outcome(&self, index: usize, email: Option<&Email>, outcome: &Outcome) -> Result<()>;
 }
 
 /// Hooks that do nothing.
@@ -55,9 +59,48 @@ impl Hooks for NoHooks {
     fn before_data(&self, _: usize, _: &Email) -> Result<()> {
         Ok(())
     }
-    fn outcome(&self, _: usize, _: &Email, _: &Outcome) -> Result<()> {
+    fn outcome(&self, _: usize, _: Option<&Email>, _: &Outcome) -> Result<()> {
         Ok(())
     }
+}
+
+/// Where the builder puts each message as it is made; see [`outbox`].
+pub struct Outbox {
+    tx: tokio::sync::mpsc::Sender<(usize, Email)>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Outbox {
+    /// Hands message `index` to the sessions, waiting while `capacity` messages are already
+    /// waiting. `false` once sending has stopped: build no more. Not from async code.
+    pub fn put(&self, index: usize, email: Email) -> bool {
+        !self.stopped() && self.tx.blocking_send((index, email)).is_ok()
+    }
+
+    /// Whether sending has stopped (a fatal error, a hook that failed).
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+}
+
+/// The sessions' end of an [`Outbox`], for [`deliver`].
+pub struct Inbox {
+    rx: tokio::sync::mpsc::Receiver<(usize, Email)>,
+    stop: Arc<AtomicBool>,
+}
+
+/// A channel for messages from the builder to [`deliver`], holding at most `capacity`.
+/// Dropping the [`Outbox`] says there are no more.
+pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
+    let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+    let stop = Arc::new(AtomicBool::new(false));
+    (
+        Outbox {
+            tx,
+            stop: Arc::clone(&stop),
+        },
+        Inbox { rx, stop },
+    )
 }
 
 /// Retry policy for transient failures.
@@ -76,6 +119,34 @@ pub struct Report {
     pub outcomes: Vec<Outcome>,
     /// Why sending stopped early (a hook failed), if it did.
     pub stopped: Option<String>,
+}
+
+/// Why sending stopped before every message was tried.
+#[derive(Debug, Clone)]
+enum Stop {
+    /// Retrying cannot help (TLS, authentication): every message left fails with this.
+    Fatal(String),
+    /// A hook failed (the ledger) or Ctrl-C: every message left is deferred, not started.
+    Halted(String),
+    /// No session could be opened, retries used up: every message is deferred with this.
+    Unreachable(String),
+}
+
+impl Stop {
+    /// What a message not yet tried becomes.
+    fn outcome(&self) -> Outcome {
+        match self {
+            Stop::Fatal(reason) => Outcome::Failed {
+                reason: reason.clone(),
+            },
+            Stop::Halted(reason) => Outcome::Deferred {
+                reason: format!("not sent: sending stopped ({reason})"),
+            },
+            Stop::Unreachable(reason) => Outcome::Deferred {
+                reason: reason.clone(),
+            },
+        }
+    }
 }
 
 /// Why a session step did not work.
@@ -109,40 +180,53 @@ struct Shared {
     /// Implicit TLS configuration (ours, over our own socket).
     implicit_tls: Option<Arc<rustls::ClientConfig>>,
     hooks: Arc<dyn Hooks>,
-    queue: Mutex<VecDeque<usize>>,
-    emails: Vec<Email>,
+    /// Messages given back by a session that could not connect, taken before new ones.
+    returned: Mutex<VecDeque<(usize, Email)>>,
+    inbox: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<(usize, Email)>>,
     outcomes: Mutex<Vec<Option<Outcome>>>,
-    /// Set once something makes further sending pointless or unsafe.
-    stop: Mutex<Option<(String, bool)>>,
+    /// Set once something makes further sending pointless or unsafe; `stop_flag` tells the
+    /// builder.
+    stop: Mutex<Option<Stop>>,
+    stop_flag: Arc<AtomicBool>,
     next_slot: Mutex<Instant>,
     /// Workers still running; one that cannot connect gives its letter back while others run.
     alive: AtomicUsize,
 }
 
 impl Shared {
-    fn stopped(&self) -> Option<(String, bool)> {
+    fn stopped(&self) -> Option<Stop> {
         self.stop.lock().ok().and_then(|s| s.clone())
     }
 
-    fn set_stop(&self, reason: String, fatal: bool) {
+    fn set_stop(&self, stop: Stop) {
         if let Ok(mut s) = self.stop.lock()
             && s.is_none()
         {
-            *s = Some((reason, fatal));
+            *s = Some(stop);
+        }
+        self.stop_flag.store(true, Ordering::SeqCst);
+    }
+
+    /// The next message: one given back, else the next one built; `None` once the builder is
+    /// done and every message has been taken.
+    async fn pop(&self) -> Option<(usize, Email)> {
+        if let Some(m) = self.returned.lock().ok().and_then(|mut q| q.pop_front()) {
+            return Some(m);
+        }
+        self.inbox.lock().await.recv().await
+    }
+
+    fn give_back(&self, index: usize, email: Email) {
+        if let Ok(mut q) = self.returned.lock() {
+            q.push_front((index, email));
         }
     }
 
-    fn pop(&self) -> Option<usize> {
-        self.queue.lock().ok().and_then(|mut q| q.pop_front())
-    }
-
-    fn record(&self, index: usize, outcome: Outcome) {
+    fn record(&self, index: usize, email: Option<&Email>, outcome: Outcome) {
         // Hooks may block (a file, a database): let the runtime move other sessions meanwhile.
-        let result = tokio::task::block_in_place(|| {
-            self.hooks.outcome(index, &self.emails[index], &outcome)
-        });
+        let result = tokio::task::block_in_place(|| self.hooks.outcome(index, email, &outcome));
         if let Err(e) = result {
-            self.set_stop(format!("{e:#}"), false);
+            self.set_stop(Stop::Halted(format!("{e:#}")));
         }
         if let Ok(mut o) = self.outcomes.lock() {
             o[index] = Some(outcome);
@@ -468,8 +552,12 @@ fn classify_open(e: &lettre::transport::smtp::Error, what: &str) -> SessionError
 }
 
 /// One try at one message over an open session.
-async fn attempt(shared: &Shared, conn: &mut AsyncSmtpConnection, index: usize) -> Attempt {
-    let email = &shared.emails[index];
+async fn attempt(
+    shared: &Shared,
+    conn: &mut AsyncSmtpConnection,
+    index: usize,
+    email: &Email,
+) -> Attempt {
     let t = shared.settings.timeout;
     let mut params = Vec::new();
     if !email.bytes.is_ascii() {
@@ -559,9 +647,9 @@ async fn refused(conn: &mut AsyncSmtpConnection, fail: StepFail, t: Duration) ->
 }
 
 async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
-    while let Some(index) = shared.pop() {
-        if let Some((reason, fatal)) = shared.stopped() {
-            shared.record(index, stopped_outcome(&reason, fatal));
+    while let Some((index, email)) = shared.pop().await {
+        if let Some(stop) = shared.stopped() {
+            shared.record(index, Some(&email), stop.outcome());
             continue;
         }
         let mut tries = 0;
@@ -580,7 +668,7 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
                 match open(&shared).await {
                     Ok(c) => conn = Some(c),
                     Err(SessionError::Fatal(reason)) => {
-                        shared.set_stop(reason.clone(), true);
+                        shared.set_stop(Stop::Fatal(reason.clone()));
                         break Outcome::Failed { reason };
                     }
                     Err(SessionError::Transient(reason)) => {
@@ -588,9 +676,7 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
                         // to the workers that have one, while any is working.
                         if shared.alive.load(Ordering::SeqCst) > 1 {
                             shared.alive.fetch_sub(1, Ordering::SeqCst);
-                            if let Ok(mut q) = shared.queue.lock() {
-                                q.push_front(index);
-                            }
+                            shared.give_back(index, email);
                             return;
                         }
                         if let Some(o) = retry(reason) {
@@ -603,11 +689,11 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
             }
             let Some(c) = conn.as_mut() else { continue };
             shared.wait_for_slot().await;
-            match attempt(&shared, c, index).await {
+            match attempt(&shared, c, index, &email).await {
                 Attempt::Sent(reply) => {
                     break Outcome::Sent {
                         reply,
-                        message_id: shared.emails[index].message_id.clone(),
+                        message_id: email.message_id.clone(),
                     };
                 }
                 Attempt::Permanent(reason) => break Outcome::Failed { reason },
@@ -616,8 +702,9 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
                     break Outcome::InDoubt { reason };
                 }
                 Attempt::Stop(reason) => {
-                    shared.set_stop(reason.clone(), false);
-                    break stopped_outcome(&reason, false);
+                    let stop = Stop::Halted(reason);
+                    shared.set_stop(stop.clone());
+                    break stop.outcome();
                 }
                 Attempt::Transient { reason, broken } => {
                     if broken {
@@ -630,7 +717,7 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
                 }
             }
         };
-        shared.record(index, outcome);
+        shared.record(index, Some(&email), outcome);
     }
     shared.alive.fetch_sub(1, Ordering::SeqCst);
     if let Some(mut c) = conn {
@@ -638,27 +725,17 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
     }
 }
 
-fn stopped_outcome(reason: &str, fatal: bool) -> Outcome {
-    if fatal {
-        Outcome::Failed {
-            reason: reason.to_string(),
-        }
-    } else {
-        Outcome::Deferred {
-            reason: format!("not sent: sending stopped ({reason})"),
-        }
-    }
-}
-
-/// Delivers `emails` over up to `settings.connections` sessions. The first session is opened
-/// alone, so a wrong password or a bad certificate is met once, not once per connection.
+/// Delivers the `n` messages that arrive through `inbox` (numbered `0..n`) over up to
+/// `settings.connections` sessions. The first session is opened alone, so a wrong password or a
+/// bad certificate is met once, not once per connection. Once sending stops, the builder is
+/// told (its next [`Outbox::put`] is `false`) and every message left gets the stop's outcome.
 pub fn deliver(
     settings: &SmtpSettings,
     password: Option<Secret>,
-    emails: Vec<Email>,
+    n: usize,
+    inbox: Inbox,
     hooks: Arc<dyn Hooks>,
 ) -> Result<Report> {
-    let n = emails.len();
     let tls = tls_parameters(settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -675,70 +752,83 @@ pub fn deliver(
         },
         tls,
         hooks,
-        queue: Mutex::new((0..n).collect()),
-        emails,
+        returned: Mutex::new(VecDeque::new()),
+        inbox: tokio::sync::Mutex::new(inbox.rx),
         outcomes: Mutex::new(vec![None; n]),
         stop: Mutex::new(None),
+        stop_flag: inbox.stop,
         next_slot: Mutex::new(Instant::now()),
         alive: AtomicUsize::new(settings.connections.min(n).max(1)),
     });
     runtime.block_on(async {
-        if n == 0 {
-            return;
-        }
-        // The first session, with retries, before any other.
-        let mut first = None;
-        let mut tries = 0;
-        while first.is_none() {
-            tries += 1;
-            match open(&shared).await {
-                Ok(c) => first = Some(c),
-                Err(SessionError::Fatal(reason)) => {
-                    shared.set_stop(reason, true);
-                    break;
-                }
-                Err(SessionError::Transient(reason)) if tries >= MAX_ATTEMPTS => {
-                    let reason = format!("{reason} (tried {tries} times)");
-                    while let Some(i) = shared.pop() {
-                        shared.record(
-                            i,
-                            Outcome::Deferred {
-                                reason: reason.clone(),
-                            },
-                        );
-                    }
-                    return;
-                }
-                Err(SessionError::Transient(_)) => tokio::time::sleep(backoff(tries)).await,
-            }
-        }
-        let workers = settings.connections.min(n).max(1);
-        let mut handles = Vec::with_capacity(workers);
-        handles.push(tokio::spawn(worker(Arc::clone(&shared), first)));
-        for _ in 1..workers {
-            handles.push(tokio::spawn(worker(Arc::clone(&shared), None)));
-        }
-        for h in handles {
-            let _ = h.await;
-        }
-        // A letter given back just as the last other worker finished: one more, alone.
-        let left = shared.queue.lock().map(|q| !q.is_empty()).unwrap_or(false);
-        if left {
-            shared.alive.store(1, Ordering::SeqCst);
-            worker(Arc::clone(&shared), None).await;
+        if n > 0 {
+            run_sessions(&shared).await;
         }
     });
-    let stopped = shared.stopped().filter(|(_, fatal)| !fatal).map(|(r, _)| r);
-    let outcomes = shared
+    // A maker still handing messages over (sending stopped) is released when `shared`, and
+    // with it the inbox, is dropped on return; those messages are among the ones never tried.
+    let stop = shared.stopped();
+    let mut outcomes = shared
         .outcomes
         .lock()
-        .map_err(|_| anyhow!("internal: outcome list poisoned"))?
-        .iter()
-        .map(|o| {
-            o.clone().unwrap_or(Outcome::Deferred {
-                reason: "not attempted".into(),
-            })
-        })
-        .collect();
+        .map_err(|_| anyhow!("internal: outcome list poisoned"))?;
+    // Messages never built, because sending stopped first: told to the hooks like the others.
+    for (index, slot) in outcomes.iter_mut().enumerate() {
+        if slot.is_none() {
+            let outcome = match &stop {
+                Some(s) => s.outcome(),
+                None => Outcome::Deferred {
+                    reason: "not attempted".into(),
+                },
+            };
+            let _ = shared.hooks.outcome(index, None, &outcome);
+            *slot = Some(outcome);
+        }
+    }
+    let outcomes = outcomes.iter_mut().filter_map(Option::take).collect();
+    let stopped = match stop {
+        Some(Stop::Halted(reason)) => Some(reason),
+        _ => None,
+    };
     Ok(Report { outcomes, stopped })
+}
+
+/// The sessions: the first one alone (with retries), then the others beside it.
+async fn run_sessions(shared: &Arc<Shared>) {
+    let mut first = None;
+    let mut tries = 0;
+    while first.is_none() {
+        tries += 1;
+        match open(shared).await {
+            Ok(c) => first = Some(c),
+            Err(SessionError::Fatal(reason)) => {
+                shared.set_stop(Stop::Fatal(reason));
+                return;
+            }
+            Err(SessionError::Transient(reason)) if tries >= MAX_ATTEMPTS => {
+                shared.set_stop(Stop::Unreachable(format!("{reason} (tried {tries} times)")));
+                return;
+            }
+            Err(SessionError::Transient(_)) => tokio::time::sleep(backoff(tries)).await,
+        }
+    }
+    let workers = shared.alive.load(Ordering::SeqCst);
+    let mut handles = Vec::with_capacity(workers);
+    handles.push(tokio::spawn(worker(Arc::clone(shared), first)));
+    for _ in 1..workers {
+        handles.push(tokio::spawn(worker(Arc::clone(shared), None)));
+    }
+    for h in handles {
+        let _ = h.await;
+    }
+    // A letter given back just as the last other worker finished: one more, alone.
+    let left = shared
+        .returned
+        .lock()
+        .map(|q| !q.is_empty())
+        .unwrap_or(false);
+    if left {
+        shared.alive.store(1, Ordering::SeqCst);
+        worker(Arc::clone(shared), None).await;
+    }
 }

@@ -565,25 +565,25 @@ impl Ledger {
                     describe(current)
                 );
             }
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO letters (campaign, sender, signatory, recipient, channel, state,
                                       message_id, attempts, created, updated, content_hash)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?8, ?9)
                  ON CONFLICT (campaign, sender, signatory, recipient, channel) DO UPDATE SET
                     state = 'pending', message_id = ?6, attempts = ?7, updated = ?8,
                     content_hash = ?9, last_reply = NULL",
-                params![
-                    key.letter.campaign,
-                    key.sender,
-                    key.signatory(),
-                    key.letter.recipient,
-                    store::channel_str(key.channel),
-                    message_id,
-                    attempt.number,
-                    now,
-                    content_hash
-                ],
-            )?;
+            )?
+            .execute(params![
+                key.letter.campaign,
+                key.sender,
+                key.signatory(),
+                key.letter.recipient,
+                store::channel_str(key.channel),
+                message_id,
+                attempt.number,
+                now,
+                content_hash
+            ])?;
             store::log_event(&tx, key, &now, State::Pending, Some(message_id))?;
             tx.commit()?;
             Ok(())
@@ -697,7 +697,7 @@ impl Ledger {
                 Some((p, h)) => (Some(p), Some(h)),
                 None => (None, None),
             };
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO letters (campaign, sender, signatory, recipient, channel, state,
                                       attempts, created, updated, last_reply, output_path,
                                       content_hash)
@@ -707,20 +707,20 @@ impl Ledger {
                     last_reply = coalesce(?9, last_reply),
                     output_path = coalesce(?10, output_path),
                     content_hash = coalesce(?11, content_hash)",
-                params![
-                    key.letter.campaign,
-                    key.sender,
-                    key.signatory(),
-                    key.letter.recipient,
-                    store::channel_str(key.channel),
-                    to.as_str(),
-                    attempts,
-                    now,
-                    reply,
-                    output,
-                    hash
-                ],
-            )?;
+            )?
+            .execute(params![
+                key.letter.campaign,
+                key.sender,
+                key.signatory(),
+                key.letter.recipient,
+                store::channel_str(key.channel),
+                to.as_str(),
+                attempts,
+                now,
+                reply,
+                output,
+                hash
+            ])?;
             store::log_event(&tx, key, &now, to, reply.or(output))?;
             tx.commit()?;
             Ok(())

@@ -160,18 +160,40 @@ pub fn build_with_id(
     ctx: &MailContext,
     message_id: Option<&str>,
 ) -> Result<Email> {
-    let who = letter.key.file_stem();
-    build_inner(letter, to, pdf, ctx, message_id)
-        .with_context(|| format!("cannot build the email to {who}"))
+    assemble(letter, &headers(letter, to, ctx, message_id)?, pdf, ctx)
 }
 
-fn build_inner(
+/// The envelope and headers of one letter's email, checked: everything that can be wrong with
+/// a message, known before any message is built, so a bad one stops the run before the first
+/// is sent.
+#[derive(Debug, Clone)]
+pub struct Headers {
+    pub message_id: String,
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    to: Mailbox,
+    subject: String,
+    cc: Vec<Mailbox>,
+}
+
+/// Checks and gathers the headers of the email of `letter` to `to`; `message_id` replaces the
+/// stable one (see [`build_with_id`]).
+pub fn headers(
     letter: &Letter,
     to: &str,
-    pdf: &[u8],
+    ctx: &MailContext,
+    message_id: Option<&str>,
+) -> Result<Headers> {
+    headers_inner(letter, to, ctx, message_id)
+        .with_context(|| format!("cannot build the email to {}", letter.key.file_stem()))
+}
+
+fn headers_inner(
+    letter: &Letter,
+    to: &str,
     ctx: &MailContext,
     forced_id: Option<&str>,
-) -> Result<Email> {
+) -> Result<Headers> {
     // The supporter, as a mailbox.
     let sender_name = display_name(&letter.sender.name, "sender name")?;
     let sender_mailbox = match &letter.sender.email {
@@ -194,7 +216,7 @@ fn build_inner(
     let to_addr = parse_address(to, "recipient email")?;
     let to_name = display_name(&letter.recipient.name, "recipient name")?;
     // The campaign's reference goes in the subject too, so a reply can be matched to it.
-    let subject = &match &letter.reference {
+    let subject = match &letter.reference {
         Some(r) => format!(
             "{} [{} {r}]",
             letter.subject,
@@ -202,7 +224,7 @@ fn build_inner(
         ),
         None => letter.subject.clone(),
     };
-    if let Some(why) = unsafe_char(subject) {
+    if let Some(why) = unsafe_char(&subject) {
         bail!("subject {why}");
     }
     if subject.trim().is_empty() {
@@ -217,8 +239,24 @@ fn build_inner(
         }
         None => message_id(letter, from.email.domain()),
     };
-    let seed = hex(&Sha256::digest(message_id.as_bytes()))[..24].to_string();
+    let cc = ctx
+        .cc
+        .iter()
+        .map(|c| parse_mailbox(c, "copies_to entry"))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Headers {
+        message_id,
+        from,
+        reply_to,
+        to: Mailbox::new(to_name, to_addr),
+        subject,
+        cc,
+    })
+}
 
+/// The message itself: text and HTML from the letter, its PDF and the campaign's attachments.
+pub fn assemble(letter: &Letter, h: &Headers, pdf: &[u8], ctx: &MailContext) -> Result<Email> {
+    let seed = hex(&Sha256::digest(h.message_id.as_bytes()))[..24].to_string();
     let pdf_name = format!("{}.pdf", letter.key.recipient);
     let alternative = MultiPart::builder()
         .kind(MultiPartKind::Alternative)
@@ -245,28 +283,26 @@ fn build_inner(
     }
 
     let mut builder = Message::builder()
-        .from(from.clone())
-        .to(Mailbox::new(to_name, to_addr.clone()))
-        .subject(subject.clone())
+        .from(h.from.clone())
+        .to(h.to.clone())
+        .subject(h.subject.clone())
         .date(ctx.date)
-        .message_id(Some(message_id.clone()));
-    if let Some(r) = reply_to {
-        builder = builder.reply_to(r);
+        .message_id(Some(h.message_id.clone()));
+    if let Some(r) = &h.reply_to {
+        builder = builder.reply_to(r.clone());
     }
-    let mut cc = Vec::new();
-    for c in &ctx.cc {
-        let mailbox = parse_mailbox(c, "copies_to entry")?;
-        cc.push(mailbox.email.clone());
-        builder = builder.cc(mailbox);
+    for c in &h.cc {
+        builder = builder.cc(c.clone());
     }
     let message = builder
         .multipart(mixed)
-        .map_err(|e| anyhow!("invalid message: {e}"))?;
+        .map_err(|e| anyhow!("invalid message: {e}"))
+        .with_context(|| format!("cannot build the email to {}", letter.key.file_stem()))?;
     Ok(Email {
-        message_id,
-        from: from.email,
-        to: to_addr,
-        cc,
+        message_id: h.message_id.clone(),
+        from: h.from.email.clone(),
+        to: h.to.email.clone(),
+        cc: h.cc.iter().map(|c| c.email.clone()).collect(),
         bytes: message.formatted(),
     })
 }

@@ -102,31 +102,16 @@ pub fn pdf(config: &Config, combined: bool) -> Result<Exit> {
     let mut written = 0usize;
     let mut bytes_total = 0usize;
     let mut stdout = std::io::stdout().lock();
+    let maker = PdfMaker::with_family(config, family);
     let mut write_chunk = |letters: Vec<Letter>| -> Result<()> {
-        let laid: Vec<Laid> = letters
-            .par_iter()
-            .map(|l| layout(l, config.paper, &family))
-            .collect();
-        // One font subset per language and chunk: a Russian letter need not carry Kazakh.
-        let mut writers: BTreeMap<&str, Writer> = BTreeMap::new();
-        let languages: BTreeSet<&str> = letters.iter().map(|l| l.language.as_str()).collect();
-        for lang in languages {
-            let docs = letters
-                .iter()
-                .zip(&laid)
-                .filter(|(l, _)| l.language == lang)
-                .map(|(_, d)| d);
-            writers.insert(lang, Writer::prepare(&family, docs, signature)?);
-        }
+        let refs: Vec<&Letter> = letters.iter().collect();
+        let (laid, pdfs) = maker.make_chunk(&refs)?;
         let results: Vec<Result<(PathBuf, usize, usize)>> = letters
             .par_iter()
             .zip(&laid)
-            .map(|(l, d)| {
-                let bytes = writers
-                    .get(l.language.as_str())
-                    .context("no writer for the letter's language")?
-                    .write(d, &meta(l, created))
-                    .with_context(|| format!("{}: cannot make the PDF", who(l)))?;
+            .zip(pdfs)
+            .map(|((l, d), bytes)| {
+                let bytes = bytes?;
                 let path = out.join(format!("{}.pdf", l.key.file_stem()));
                 if let Some(parent) = path.parent()
                     && parent != out.as_path()
@@ -185,7 +170,7 @@ pub fn pdf(config: &Config, combined: bool) -> Result<Exit> {
             language: &first.language,
             created,
         };
-        let writer = Writer::prepare(&family, [&all], signature)?;
+        let writer = Writer::prepare(&maker.family, [&all], signature)?;
         let bytes = writer.write(&all, &meta)?;
         let path = out.join(COMBINED);
         write_atomic(&path, &bytes)?;
@@ -211,7 +196,11 @@ pub fn pdf(config: &Config, combined: bool) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Makes the PDF of one letter at a time, for `send`, which attaches each to its email.
+/// One letter's PDF, or why it could not be made.
+pub type Pdf = Result<Vec<u8>>;
+
+/// Makes the PDFs of letters a chunk at a time: laid out in parallel, the font subset once per
+/// chunk and language (a Russian letter need not carry Kazakh), then written in parallel.
 pub struct PdfMaker {
     family: Family,
     paper: crate::cli::Paper,
@@ -221,22 +210,61 @@ pub struct PdfMaker {
 
 impl PdfMaker {
     pub fn new(config: &Config) -> Result<PdfMaker> {
-        Ok(PdfMaker {
-            family: Family::load(config.font.as_deref())?,
+        Ok(Self::with_family(
+            config,
+            Family::load(config.font.as_deref())?,
+        ))
+    }
+
+    fn with_family(config: &Config, family: Family) -> PdfMaker {
+        PdfMaker {
+            family,
             paper: config.paper,
             signature: config.sender.signature.clone(),
             created: config.now.timestamp().as_second(),
-        })
+        }
     }
 
-    /// The letter's PDF; a character the font cannot draw is an error naming it.
-    pub fn make(&self, l: &Letter) -> Result<Vec<u8>> {
-        if let Some(c) = self.family.missing_in(&drawn_text(l)).first() {
-            bail!("{}: the font has no glyph for {}", who(l), describe(*c));
+    /// The first character of the letter the font cannot draw, as an error naming it.
+    pub fn check(&self, l: &Letter) -> Result<()> {
+        match self.family.missing_in(&drawn_text(l)).first() {
+            Some(c) => bail!("{}: the font has no glyph for {}", who(l), describe(*c)),
+            None => Ok(()),
         }
-        let laid = layout(l, self.paper, &self.family);
-        let writer = Writer::prepare(&self.family, [&laid], self.signature.as_deref())?;
-        writer.write(&laid, &meta(l, self.created))
+    }
+
+    /// Each letter's layout and PDF, in order. Every character must have a glyph (see
+    /// [`PdfMaker::check`]); an `Err` for the whole chunk means no font could be prepared.
+    pub fn make_chunk(&self, letters: &[&Letter]) -> Result<(Vec<Laid>, Vec<Pdf>)> {
+        let laid: Vec<Laid> = letters
+            .par_iter()
+            .map(|l| layout(l, self.paper, &self.family))
+            .collect();
+        let mut writers: BTreeMap<&str, Writer> = BTreeMap::new();
+        let languages: BTreeSet<&str> = letters.iter().map(|l| l.language.as_str()).collect();
+        for lang in languages {
+            let docs = letters
+                .iter()
+                .zip(&laid)
+                .filter(|(l, _)| l.language == lang)
+                .map(|(_, d)| d);
+            writers.insert(
+                lang,
+                Writer::prepare(&self.family, docs, self.signature.as_deref())?,
+            );
+        }
+        let pdfs = letters
+            .par_iter()
+            .zip(&laid)
+            .map(|(l, d)| {
+                writers
+                    .get(l.language.as_str())
+                    .context("no writer for the letter's language")?
+                    .write(d, &meta(l, self.created))
+                    .with_context(|| format!("{}: cannot make the PDF", who(l)))
+            })
+            .collect();
+        Ok((laid, pdfs))
     }
 }
 

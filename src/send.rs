@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
 
 use crate::app::plural;
 use crate::config::Config;
@@ -14,7 +15,8 @@ use crate::diag::Problems;
 use crate::exit::Exit;
 use crate::ledger::{self, Decision, Flags, Key, Ledger, State};
 use crate::letter::Letter;
-use crate::mail::{self, Email, FileAttachment, MailContext};
+use crate::mail::{self, Email, FileAttachment, Headers, MailContext};
+use crate::output::PdfMaker;
 use crate::plan::{self, Delivery};
 use crate::send_ledger::{self, CampaignLock, Interrupt, Recorder, RunLedger, Tracked};
 use crate::smtp::{self, SmtpFlags};
@@ -31,22 +33,17 @@ pub struct SendOptions {
     pub resend_in_doubt: bool,
 }
 
-/// Makes the PDF of a letter. Passed in, so sending does not depend on how PDFs are drawn.
-pub type PdfProvider<'a> = &'a (dyn Fn(&Letter) -> Result<Vec<u8>> + Sync);
+/// Letters whose PDFs and messages are made together, in parallel; also how many built
+/// messages may wait for a session.
+const CHUNK: usize = 64;
 
-/// The `send` command as the CLI runs it: PDFs from the real renderer.
-pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
-    let maker = crate::output::PdfMaker::new(config)?;
-    send(config, opts, &|letter: &Letter| maker.make(letter))
-}
-
-/// One letter, ready to go: its plan entry, its PDF, and its email if it travels by email.
+/// One letter, checked and ready to be made: its plan entry, and its email's headers if it
+/// travels by email. Its PDF and message are made a chunk at a time as sending goes.
 struct Item<'a> {
     delivery: &'a Delivery,
     letter: &'a Letter,
     stem: String,
-    pdf: Vec<u8>,
-    email: Option<Email>,
+    headers: Option<Headers>,
     /// Its ledger key and content hash, and what the ledger says to do with it (not for dry runs).
     key: Option<Key>,
     hash: String,
@@ -75,8 +72,8 @@ fn fail(message: impl std::fmt::Display) -> Exit {
     Exit::Invalid
 }
 
-/// Sends (or, with `--dry-run`, writes) every selected letter. PDFs come from `pdf`.
-pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result<Exit> {
+/// Sends (or, with `--dry-run`, writes) every selected letter.
+pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
     let plan = plan::plan(config);
     let mut problems = Problems::default();
     let letters = crate::app::render_all(config, &mut problems);
@@ -148,42 +145,45 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
             Vec::new()
         },
     };
-    let mut items = Vec::with_capacity(plan.len());
+    // Check everything before anything leaves: a character the font lacks or a bad header
+    // stops the run with nothing sent. The PDFs and messages are made later, as they go.
+    let maker = PdfMaker::new(config)?;
+    let checked: Vec<Result<Item<'_>, String>> = letters
+        .par_iter()
+        .map(|letter| {
+            let stem = letter.key.file_stem();
+            let Some(d) = by_recipient.get(letter.key.recipient.as_str()).copied() else {
+                return Err(format!("{stem}: no delivery planned for this recipient"));
+            };
+            maker
+                .check(letter)
+                .map_err(|e| format!("{stem}: cannot make the PDF: {e:#}"))?;
+            let headers = if d.by_email() {
+                Some(
+                    mail::headers(letter, &d.destination, &ctx, None)
+                        .map_err(|e| format!("{e:#}"))?,
+                )
+            } else {
+                None
+            };
+            Ok(Item {
+                delivery: d,
+                letter,
+                stem,
+                headers,
+                key: None,
+                hash: String::new(),
+                verdict: Verdict::Go(None),
+            })
+        })
+        .collect();
+    let mut items = Vec::with_capacity(checked.len());
     let mut errors = Vec::new();
-    for letter in &letters {
-        let stem = letter.key.file_stem();
-        let Some(d) = by_recipient.get(letter.key.recipient.as_str()).copied() else {
-            errors.push(format!("{stem}: no delivery planned for this recipient"));
-            continue;
-        };
-        let bytes = match pdf(letter) {
-            Ok(b) => b,
-            Err(e) => {
-                errors.push(format!("{stem}: cannot make the PDF: {e:#}"));
-                continue;
-            }
-        };
-        let email = if d.by_email() {
-            match mail::build(letter, &d.destination, &bytes, &ctx) {
-                Ok(e) => Some(e),
-                Err(e) => {
-                    errors.push(format!("{e:#}"));
-                    continue;
-                }
-            }
-        } else {
-            None
-        };
-        items.push(Item {
-            delivery: d,
-            letter,
-            stem,
-            pdf: bytes,
-            email,
-            key: None,
-            hash: String::new(),
-            verdict: Verdict::Go(None),
-        });
+    for c in checked {
+        match c {
+            Ok(item) => items.push(item),
+            Err(e) => errors.push(e),
+        }
     }
     if !errors.is_empty() {
         for e in &errors {
@@ -197,7 +197,13 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
         print_plan(config, &items, settings.as_ref(), opts.dry_run)?;
     }
     if opts.dry_run {
-        return dry_run(config, &items);
+        let run = Run {
+            config,
+            maker: &maker,
+            ctx: &ctx,
+            flags: Flags::default(),
+        };
+        return dry_run(&run, &items);
     }
 
     // The ledger says what is left to do. Nothing is sent without it, and one run at a time.
@@ -214,13 +220,8 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
         resend_in_doubt: opts.resend_in_doubt,
     };
     let today = crate::locale::format_date;
-    for item in &mut items {
+    items.par_iter_mut().for_each(|item| {
         let letter = item.letter;
-        let key = Key::new(
-            &letter.key,
-            &ledger::sender_identity(&letter.sender),
-            item.delivery.channel,
-        );
         item.hash = send_ledger::letter_hash(
             letter,
             item.delivery.channel,
@@ -228,30 +229,32 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
             &today(&letter.language, config.now.date()),
             &ctx.attachments,
         );
+    });
+    for item in &mut items {
+        let letter = item.letter;
+        let key = Key::new(
+            &letter.key,
+            &ledger::sender_identity(&letter.sender),
+            item.delivery.channel,
+        );
         let decision = match ledger.decide(&key, &item.hash, flags) {
             Ok(d) => d,
             Err(e) => return Ok(fail(format!("{e:#}"))),
         };
         item.verdict = match decision {
             Decision::Send(attempt) => {
-                if let Some(email) = &mut item.email {
+                if let Some(headers) = &mut item.headers {
                     let wanted = match attempt.message_id_reuse() {
                         Some(id) => id.to_string(),
                         None if attempt.number() > 1 => {
-                            send_ledger::resend_message_id(&email.message_id, attempt.number())
+                            send_ledger::resend_message_id(&headers.message_id, attempt.number())
                         }
-                        None => email.message_id.clone(),
+                        None => headers.message_id.clone(),
                     };
-                    if wanted != email.message_id {
-                        let rebuilt = mail::build_with_id(
-                            letter,
-                            &item.delivery.destination,
-                            &item.pdf,
-                            &ctx,
-                            Some(&wanted),
-                        );
-                        match rebuilt {
-                            Ok(e) => *email = e,
+                    if wanted != headers.message_id {
+                        match mail::headers(letter, &item.delivery.destination, &ctx, Some(&wanted))
+                        {
+                            Ok(h) => *headers = h,
                             Err(e) => return Ok(fail(format!("{e:#}"))),
                         }
                     }
@@ -267,13 +270,19 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
     }
     let emails_to_send = items
         .iter()
-        .filter(|i| i.email.is_some() && matches!(i.verdict, Verdict::Go(_)))
+        .filter(|i| i.headers.is_some() && matches!(i.verdict, Verdict::Go(_)))
         .count();
 
     // Ask first: nothing leaves the machine without an explicit yes. Nothing left to send:
     // no question, no connection.
     let Some(settings) = settings.filter(|_| emails_to_send > 0) else {
-        return write_and_report(config, items, None, ledger, flags, lock);
+        let run = Run {
+            config,
+            maker: &maker,
+            ctx: &ctx,
+            flags,
+        };
+        return write_and_report(&run, items, None, ledger, lock);
     };
     let emails_planned = emails_to_send;
     if !opts.yes {
@@ -303,14 +312,13 @@ pub fn send(config: &Config, opts: &SendOptions, pdf: PdfProvider<'_>) -> Result
         Ok(p) => p,
         Err(e) => return Ok(fail(format!("{e:#}"))),
     };
-    write_and_report(
+    let run = Run {
         config,
-        items,
-        Some((settings, password)),
-        ledger,
+        maker: &maker,
+        ctx: &ctx,
         flags,
-        lock,
-    )
+    };
+    write_and_report(&run, items, Some((settings, password)), ledger, lock)
 }
 
 fn print_plan(
@@ -359,21 +367,57 @@ fn print_plan(
     Ok(())
 }
 
-fn dry_run(config: &Config, items: &[Item<'_>]) -> Result<Exit> {
+/// What every letter of a run is made with.
+struct Run<'a> {
+    config: &'a Config,
+    maker: &'a PdfMaker,
+    ctx: &'a MailContext,
+    flags: Flags,
+}
+
+/// A letter made: its PDF, and its message if it travels by email.
+struct Made {
+    pdf: Vec<u8>,
+    email: Option<Email>,
+}
+
+/// Makes the PDFs and messages of a chunk of letters, in parallel, in order.
+fn make_chunk(run: &Run<'_>, items: &[&Item<'_>]) -> Result<Vec<Made>> {
+    let letters: Vec<&Letter> = items.iter().map(|i| i.letter).collect();
+    let (_, pdfs) = run.maker.make_chunk(&letters)?;
+    items
+        .par_iter()
+        .zip(pdfs)
+        .map(|(item, pdf)| {
+            let pdf = pdf?;
+            let email = match &item.headers {
+                Some(h) => Some(mail::assemble(item.letter, h, &pdf, run.ctx)?),
+                None => None,
+            };
+            Ok(Made { pdf, email })
+        })
+        .collect()
+}
+
+fn dry_run(run: &Run<'_>, items: &[Item<'_>]) -> Result<Exit> {
+    let config = run.config;
     let dir = config.out_dir.join("dry-run");
     let (mut emails, mut pdfs) = (0, 0);
-    for item in items {
-        match &item.email {
-            Some(e) => {
-                write_copy(&dir.join(format!("{}.eml", item.stem)), &e.eml())?;
-                emails += 1;
-            }
-            None => {
-                write_atomic(
-                    &config.out_dir.join(format!("{}.pdf", item.stem)),
-                    &item.pdf,
-                )?;
-                pdfs += 1;
+    let items: Vec<&Item<'_>> = items.iter().collect();
+    for chunk in items.chunks(CHUNK) {
+        for (item, made) in chunk.iter().zip(make_chunk(run, chunk)?) {
+            match &made.email {
+                Some(e) => {
+                    write_copy(&dir.join(format!("{}.eml", item.stem)), &e.eml())?;
+                    emails += 1;
+                }
+                None => {
+                    write_atomic(
+                        &config.out_dir.join(format!("{}.pdf", item.stem)),
+                        &made.pdf,
+                    )?;
+                    pdfs += 1;
+                }
             }
         }
     }
@@ -404,9 +448,9 @@ impl Hooks for Progress {
         Ok(())
     }
 
-    fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()> {
+    fn outcome(&self, index: usize, email: Option<&Email>, outcome: &Outcome) -> Result<()> {
         let (stem, to) = (&self.stems[index], &self.destinations[index]);
-        if let Outcome::Sent { .. } = outcome {
+        if let (Outcome::Sent { .. }, Some(email)) = (outcome, email) {
             let path = self.dir.join(format!("{stem}.eml"));
             write_copy(&path, &email.eml())
                 .with_context(|| format!("sent, but cannot keep a copy at {}", path.display()))?;
@@ -487,108 +531,107 @@ fn report_skips(config: &Config, items: &[Item<'_>], tally: &mut Tally) {
 }
 
 fn write_and_report(
-    config: &Config,
+    run: &Run<'_>,
     items: Vec<Item<'_>>,
     smtp: Option<(smtp::SmtpSettings, Option<smtp::Secret>)>,
     ledger: Ledger,
-    flags: Flags,
     lock: CampaignLock,
 ) -> Result<Exit> {
+    let config = run.config;
     let quiet = config.quiet;
     let mut tally = Tally::default();
     report_skips(config, &items, &mut tally);
     let interrupt = Interrupt::install()?;
-    let run = Arc::new(RunLedger::new(ledger, interrupt.clone()));
-    let mut out = std::io::stdout().lock();
-    let paper = items
+    let ledger = Arc::new(RunLedger::new(ledger, interrupt.clone()));
+    // The letters to make, in order; emails are numbered for the sessions as they come.
+    let todo: Vec<&Item<'_>> = items
         .iter()
-        .filter(|i| i.email.is_none() && matches!(i.verdict, Verdict::Go(_)));
-    for item in paper {
-        if interrupt.is_set() || run.broken().is_some() {
-            tally.not_started += 1;
-            continue;
-        }
-        let path = config.out_dir.join(format!("{}.pdf", item.stem));
-        let Some(key) = &item.key else {
-            bail!("internal: no ledger key for {}", item.stem);
-        };
-        match write_atomic(&path, &item.pdf) {
-            Ok(()) => {
-                if run
-                    .write(|l| l.mark_written(key, &path, &item.hash))
-                    .is_err()
-                {
-                    // Written but not recorded: the next run writes it again, harmlessly.
-                    tally.not_started += 1;
-                    continue;
-                }
-                tally.written += 1;
-                if !quiet {
-                    writeln!(out, "written  {}  {}", item.stem, path.display())?;
-                }
-            }
-            Err(e) => {
-                let reason = format!("{e:#}");
-                // Recording the failure may fail too; the ledger error then stops the run.
-                let _ = run.write(|l| l.mark_failed(key, &reason));
-                tally.failed += 1;
-                eprintln!("appeal: failed: {}: {reason}", item.stem);
-            }
-        }
-    }
+        .filter(|i| matches!(i.verdict, Verdict::Go(_)))
+        .filter(|i| i.headers.is_none() || smtp.is_some())
+        .collect();
+    let with_email: Vec<&Item<'_>> = todo
+        .iter()
+        .copied()
+        .filter(|i| i.headers.is_some())
+        .collect();
     let mut stopped = None;
-    if let Some((settings, password)) = smtp.filter(|_| run.broken().is_none()) {
-        let mut with_email: Vec<&Item<'_>> = Vec::new();
-        let mut tracked = Vec::new();
-        let mut emails = Vec::new();
-        for item in items.iter().filter(|i| i.email.is_some()) {
-            if let (Verdict::Go(attempt), Some(key), Some(email)) =
-                (&item.verdict, &item.key, &item.email)
-            {
-                with_email.push(item);
-                emails.push(email.clone());
+    let mut made_error = None;
+    let paper = match smtp {
+        None => make_and_hand_over(run, &ledger, &todo, None)?,
+        Some((settings, password)) => {
+            let mut tracked = Vec::with_capacity(with_email.len());
+            for item in &with_email {
+                let (Verdict::Go(attempt), Some(key)) = (&item.verdict, &item.key) else {
+                    bail!("internal: no ledger key for {}", item.stem);
+                };
                 tracked.push(Tracked {
                     key: key.clone(),
                     hash: item.hash.clone(),
                     attempt: attempt.clone(),
                 });
             }
-        }
-        let progress = Progress {
-            dir: config.out_dir.join("sent"),
-            stems: with_email.iter().map(|i| i.stem.clone()).collect(),
-            destinations: with_email
-                .iter()
-                .map(|i| i.delivery.destination.clone())
-                .collect(),
-            quiet,
-        };
-        let hooks = Arc::new(Recorder::new(Arc::clone(&run), tracked, flags, progress));
-        // The hooks print from the sending threads: do not hold stdout meanwhile.
-        out.flush()?;
-        drop(out);
-        let report = delivery::deliver(&settings, password, emails, hooks.clone())?;
-        out = std::io::stdout().lock();
-        for (index, outcome) in report.outcomes.iter().enumerate() {
-            let stopping = interrupt.is_set() || run.broken().is_some();
-            match outcome {
-                Outcome::Sent { .. } => tally.sent += 1,
-                Outcome::Failed { .. } => tally.failed += 1,
-                Outcome::Deferred { .. } if stopping && !hooks.started(index) => {
-                    tally.not_started += 1
+            let progress = Progress {
+                dir: config.out_dir.join("sent"),
+                stems: with_email.iter().map(|i| i.stem.clone()).collect(),
+                destinations: with_email
+                    .iter()
+                    .map(|i| i.delivery.destination.clone())
+                    .collect(),
+                quiet,
+            };
+            let hooks = Arc::new(Recorder::new(
+                Arc::clone(&ledger),
+                tracked,
+                run.flags,
+                progress,
+            ));
+            // Two chunks may wait: one being sent while the next is made.
+            let (outbox, inbox) = delivery::outbox(2 * CHUNK);
+            let (paper, report) = std::thread::scope(|scope| {
+                let maker = std::thread::Builder::new()
+                    .name("appeal-make".into())
+                    .spawn_scoped(scope, || {
+                        make_and_hand_over(run, &ledger, &todo, Some(outbox))
+                    })?;
+                let report =
+                    delivery::deliver(&settings, password, with_email.len(), inbox, hooks.clone());
+                let paper = maker
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("internal: the letter maker panicked"))?;
+                anyhow::Ok((paper, report))
+            })?;
+            let (paper, report) = (paper?, report?);
+            for (index, outcome) in report.outcomes.iter().enumerate() {
+                let stopping =
+                    interrupt.is_set() || ledger.broken().is_some() || paper.error.is_some();
+                match outcome {
+                    Outcome::Sent { .. } => tally.sent += 1,
+                    Outcome::Failed { .. } => tally.failed += 1,
+                    Outcome::Deferred { .. } if stopping && !hooks.started(index) => {
+                        tally.not_started += 1
+                    }
+                    Outcome::Deferred { .. } => tally.deferred += 1,
+                    Outcome::InDoubt { .. } => tally.in_doubt += 1,
                 }
-                Outcome::Deferred { .. } => tally.deferred += 1,
-                Outcome::InDoubt { .. } => tally.in_doubt += 1,
             }
+            stopped = report.stopped;
+            paper
         }
-        stopped = report.stopped;
+    };
+    tally.written += paper.written;
+    tally.failed += paper.failed;
+    tally.not_started += paper.not_started;
+    if let Some(e) = paper.error {
+        made_error = Some(e);
     }
+    let run_ledger = ledger;
+    let mut out = std::io::stdout().lock();
     // Every mark on disk before the lock goes (a broken ledger is not written again).
-    if run.broken().is_none() {
-        let _ = run.write(|l| l.flush());
+    if run_ledger.broken().is_none() {
+        let _ = run_ledger.write(|l| l.flush());
     }
     drop(lock);
-    let broken = run.broken();
+    let broken = run_ledger.broken();
     if let Some(why) = &broken {
         eprintln!(
             "appeal: error: sending stopped: the ledger cannot be written, so nothing more was \
@@ -599,7 +642,7 @@ fn write_and_report(
             "appeal: interrupted: {} letter(s) not started",
             tally.not_started
         );
-    } else if let Some(why) = &stopped {
+    } else if let Some(why) = stopped.as_ref().or(made_error.as_ref()) {
         eprintln!("appeal: error: sending stopped: {why}");
     }
     let Tally {
@@ -654,13 +697,116 @@ fn write_and_report(
     }
     Ok(if interrupt.is_set() {
         Exit::Interrupted
-    } else if failed + changed > 0 || stopped.is_some() || broken.is_some() {
+    } else if failed + changed > 0 || stopped.is_some() || made_error.is_some() || broken.is_some()
+    {
         Exit::Failed
     } else if deferred + in_doubt + not_started > 0 {
         Exit::TempFail
     } else {
         Exit::Success
     })
+}
+
+/// What the maker did with the paper letters, and why it stopped early, if it did.
+#[derive(Default)]
+struct Paper {
+    written: usize,
+    failed: usize,
+    not_started: usize,
+    error: Option<String>,
+}
+
+/// Makes the letters of `todo` a chunk at a time: writes each paper letter's PDF and records it
+/// in the ledger, and hands each email to the sessions through `outbox`, numbered in order.
+/// Stops starting chunks on Ctrl-C, when the ledger breaks, or when sending has stopped.
+fn make_and_hand_over(
+    run: &Run<'_>,
+    ledger: &RunLedger,
+    todo: &[&Item<'_>],
+    outbox: Option<delivery::Outbox>,
+) -> Result<Paper> {
+    let config = run.config;
+    let mut paper = Paper::default();
+    let mut out = std::io::stdout();
+    let mut next_email = 0usize;
+    let mut chunks = todo.chunks(CHUNK);
+    for chunk in chunks.by_ref() {
+        let stopping = ledger.interrupt.is_set()
+            || ledger.broken().is_some()
+            || outbox.as_ref().is_some_and(delivery::Outbox::stopped);
+        if stopping {
+            paper.not_started += chunk.iter().filter(|i| i.headers.is_none()).count();
+            continue;
+        }
+        let made = match make_chunk(run, chunk) {
+            Ok(m) => m,
+            Err(e) => {
+                paper.error = Some(format!("{e:#}"));
+                paper.not_started += chunk.iter().filter(|i| i.headers.is_none()).count();
+                break;
+            }
+        };
+        // Paper first: the PDFs are written side by side, then recorded in order.
+        let paths: Vec<PathBuf> = chunk
+            .iter()
+            .map(|i| config.out_dir.join(format!("{}.pdf", i.stem)))
+            .collect();
+        let writes: Vec<Option<Result<()>>> = chunk
+            .par_iter()
+            .zip(&made)
+            .zip(&paths)
+            .map(|((item, m), path)| item.headers.is_none().then(|| write_atomic(path, &m.pdf)))
+            .collect();
+        for ((item, path), written) in chunk.iter().zip(&paths).zip(writes) {
+            let Some(written) = written else { continue };
+            if ledger.interrupt.is_set() || ledger.broken().is_some() {
+                paper.not_started += 1;
+                continue;
+            }
+            let Some(key) = &item.key else {
+                bail!("internal: no ledger key for {}", item.stem);
+            };
+            match written {
+                Ok(()) => {
+                    if ledger
+                        .write(|l| l.mark_written(key, path, &item.hash))
+                        .is_err()
+                    {
+                        // Written but not recorded: the next run writes it again, harmlessly.
+                        paper.not_started += 1;
+                        continue;
+                    }
+                    paper.written += 1;
+                    if !config.quiet {
+                        // A closed stdout must not stop the run; the summary will report it.
+                        let _ = writeln!(out, "written  {}  {}", item.stem, path.display());
+                    }
+                }
+                Err(e) => {
+                    let reason = format!("{e:#}");
+                    // Recording the failure may fail too; the ledger error then stops the run.
+                    let _ = ledger.write(|l| l.mark_failed(key, &reason));
+                    paper.failed += 1;
+                    eprintln!("appeal: failed: {}: {reason}", item.stem);
+                }
+            }
+        }
+        if let Some(outbox) = &outbox {
+            for m in made {
+                if let Some(email) = m.email {
+                    if !outbox.put(next_email, email) {
+                        break;
+                    }
+                    next_email += 1;
+                }
+            }
+        }
+    }
+    for chunk in chunks {
+        paper.not_started += chunk.iter().filter(|i| i.headers.is_none()).count();
+    }
+    let _ = out.flush();
+    Ok(paper)
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then

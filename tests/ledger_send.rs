@@ -610,3 +610,116 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_only_letters_in_doubt()
         );
     }
 }
+
+/// The example with `n` signatories (each writes to all 5 authorities: 3 emails, 2 PDFs), for
+/// runs with more messages than the maker may have waiting for the sessions.
+fn many_signatories(smtp: &str, n: usize) -> (tempfile::TempDir, String) {
+    let camp = example(&format!(
+        "from = \"Campaign <campaign@example.org>\"\n{smtp}"
+    ));
+    let mut csv = String::from("id,name,email,city\n");
+    for i in 1..=n {
+        csv.push_str(&format!("s{i:03},Signer {i},s{i:03}@example.org,Leeds\n"));
+    }
+    let path = camp.path().join("signatories.csv");
+    std::fs::write(&path, csv).expect("write");
+    let path = path.to_str().expect("utf8").to_string();
+    (camp, path)
+}
+
+/// Waits for `child` (reading its output as it comes, so a full pipe cannot block it), and
+/// fails the test if it runs longer than `limit`: a stuck run must not hang the suite.
+fn wait_for_exit(child: Child, limit: Duration) -> Run {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(finish(child));
+    });
+    match rx.recv_timeout(limit) {
+        Ok(run) => run,
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("appeal send did not finish within {limit:?}");
+        }
+    }
+}
+
+#[test]
+fn a_fatal_error_with_hundreds_of_letters_waiting_stops_the_maker_and_ends() {
+    // 300 emails: more than the maker may queue, so it is blocked handing one over when the
+    // first session fails (this server offers no STARTTLS, which smtp:// requires).
+    let server = Server::start(&[]);
+    let (camp, csv) = many_signatories("", 100);
+    let url = format!("smtp://127.0.0.1:{}", server.port);
+    let child = command(
+        camp.path(),
+        &["send", "--yes", "--signatories", &csv, "--smtp", &url],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn appeal");
+    let run = wait_for_exit(child, Duration::from_secs(60));
+    run.expect_code(1)
+        .expect_stderr("does not offer STARTTLS")
+        .expect_stdout("0 sent");
+    assert!(server.messages().is_empty());
+    let rows = signatory_rows(&appeal(camp.path(), &["status", "--json"]).stdout);
+    assert!(
+        rows.iter()
+            .all(|r| r["state"] != "sent" && r["state"] != "sending"),
+        "nothing is recorded as sent: {rows:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_with_hundreds_of_letters_waiting_stops_the_maker_and_exits_130() {
+    let server = Server::start(&["--slow-data", "2"]);
+    let (camp, csv) = many_signatories("connections = 1", 100);
+    // Quiet: nobody reads the plan table of 500 letters from the pipe while the run goes on.
+    let child = command(
+        camp.path(),
+        &[
+            "-q",
+            "send",
+            "--yes",
+            "--signatories",
+            &csv,
+            "--smtp",
+            &server.url(),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn appeal");
+    wait_until("the first message", Duration::from_secs(30), || {
+        server.count("SLOW") >= 1
+    });
+    let sig = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sig.success());
+    let run = wait_for_exit(child, Duration::from_secs(60));
+    run.expect_code(130).expect_stderr("interrupted");
+    assert_eq!(server.messages().len(), 1, "only the message in flight");
+    let rows = signatory_rows(&appeal(camp.path(), &["status", "--json"]).stdout);
+    let sent = rows.iter().filter(|r| r["state"] == "sent").count();
+    assert_eq!(sent, 1, "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r["state"] != "sending"),
+        "nothing left in doubt: {rows:?}"
+    );
+    // Nothing was lost: a second run (to a server without the delay) sends the other 299.
+    let fast = Server::start(&[]);
+    send(camp.path(), &fast.url(), &["--signatories", &csv]).expect_code(0);
+    assert_eq!(fast.messages().len(), 299);
+    let first = server.message_ids();
+    let rest = fast.message_ids();
+    assert!(rest.values().all(|n| *n == 1));
+    assert!(
+        first.keys().all(|id| !rest.contains_key(id)),
+        "none sent twice"
+    );
+}

@@ -178,22 +178,22 @@ pub(super) fn log_event(
     state: State,
     detail: Option<&str>,
 ) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO events (letter, at, state, detail)
          SELECT id, ?6, ?7, ?8 FROM letters
          WHERE campaign = ?1 AND sender = ?2 AND signatory = ?3 AND recipient = ?4
            AND channel = ?5",
-        params![
-            key.letter.campaign,
-            key.sender,
-            key.signatory(),
-            key.letter.recipient,
-            channel_str(key.channel),
-            at,
-            state.as_str(),
-            detail
-        ],
-    )?;
+    )?
+    .execute(params![
+        key.letter.campaign,
+        key.sender,
+        key.signatory(),
+        key.letter.recipient,
+        channel_str(key.channel),
+        at,
+        state.as_str(),
+        detail
+    ])?;
     Ok(())
 }
 
