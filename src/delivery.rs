@@ -47,9 +47,9 @@ pub trait Hooks: Send + Sync {
     }
     /// Just before DATA: after this the message may arrive (a ledger's *sending*).
     fn before_data(&self, index: usize, email: &Email) -> Result<()>;
-    /// Once per message, with its final outcome; `email` is `None` for a message sending
-    /// stopped before it was built.
-    fn outcome(&self, index: usize, email: Option<&Email>, outcome: &Outcome) -> Result<()>;
+    /// Once per message tried, with its final outcome (messages never tried because sending
+    /// stopped are counted in the [`Report`] instead).
+    fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()>;
 }
 
 /// Hooks that do nothing.
@@ -59,7 +59,7 @@ impl Hooks for NoHooks {
     fn before_data(&self, _: usize, _: &Email) -> Result<()> {
         Ok(())
     }
-    fn outcome(&self, _: usize, _: Option<&Email>, _: &Outcome) -> Result<()> {
+    fn outcome(&self, _: usize, _: &Email, _: &Outcome) -> Result<()> {
         Ok(())
     }
 }
@@ -119,6 +119,9 @@ pub struct Report {
     pub outcomes: Vec<Outcome>,
     /// Why sending stopped early (a hook failed), if it did.
     pub stopped: Option<String>,
+    /// How many messages were never tried because sending stopped, and the outcome each got
+    /// (the hooks are not told of them one by one).
+    pub untried: Option<(usize, Outcome)>,
 }
 
 /// Why sending stopped before every message was tried.
@@ -222,7 +225,7 @@ impl Shared {
         }
     }
 
-    fn record(&self, index: usize, email: Option<&Email>, outcome: Outcome) {
+    fn record(&self, index: usize, email: &Email, outcome: Outcome) {
         // Hooks may block (a file, a database): let the runtime move other sessions meanwhile.
         let result = tokio::task::block_in_place(|| self.hooks.outcome(index, email, &outcome));
         if let Err(e) = result {
@@ -648,8 +651,8 @@ async fn refused(conn: &mut AsyncSmtpConnection, fail: StepFail, t: Duration) ->
 
 async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
     while let Some((index, email)) = shared.pop().await {
-        if let Some(stop) = shared.stopped() {
-            shared.record(index, Some(&email), stop.outcome());
+        if shared.stopped().is_some() {
+            // Never tried: settled with the others once the sessions are over.
             continue;
         }
         let mut tries = 0;
@@ -717,7 +720,7 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
                 }
             }
         };
-        shared.record(index, Some(&email), outcome);
+        shared.record(index, &email, outcome);
     }
     shared.alive.fetch_sub(1, Ordering::SeqCst);
     if let Some(mut c) = conn {
@@ -772,25 +775,29 @@ pub fn deliver(
         .outcomes
         .lock()
         .map_err(|_| anyhow!("internal: outcome list poisoned"))?;
-    // Messages never built, because sending stopped first: told to the hooks like the others.
-    for (index, slot) in outcomes.iter_mut().enumerate() {
-        if slot.is_none() {
-            let outcome = match &stop {
-                Some(s) => s.outcome(),
-                None => Outcome::Deferred {
-                    reason: "not attempted".into(),
-                },
-            };
-            let _ = shared.hooks.outcome(index, None, &outcome);
-            *slot = Some(outcome);
-        }
+    // Messages never tried (or never built), because sending stopped first.
+    let untried_outcome = match &stop {
+        Some(s) => s.outcome(),
+        None => Outcome::Deferred {
+            reason: "not attempted".into(),
+        },
+    };
+    let mut untried = 0;
+    for slot in outcomes.iter_mut().filter(|o| o.is_none()) {
+        *slot = Some(untried_outcome.clone());
+        untried += 1;
     }
     let outcomes = outcomes.iter_mut().filter_map(Option::take).collect();
+    let untried = (untried > 0).then_some((untried, untried_outcome));
     let stopped = match stop {
         Some(Stop::Halted(reason)) => Some(reason),
         _ => None,
     };
-    Ok(Report { outcomes, stopped })
+    Ok(Report {
+        outcomes,
+        stopped,
+        untried,
+    })
 }
 
 /// The sessions: the first one alone (with retries), then the others beside it.

@@ -448,9 +448,9 @@ impl Hooks for Progress {
         Ok(())
     }
 
-    fn outcome(&self, index: usize, email: Option<&Email>, outcome: &Outcome) -> Result<()> {
+    fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()> {
         let (stem, to) = (&self.stems[index], &self.destinations[index]);
-        if let (Outcome::Sent { .. }, Some(email)) = (outcome, email) {
+        if let Outcome::Sent { .. } = outcome {
             let path = self.dir.join(format!("{stem}.eml"));
             write_copy(&path, &email.eml())
                 .with_context(|| format!("sent, but cannot keep a copy at {}", path.display()))?;
@@ -613,6 +613,19 @@ fn write_and_report(
                     Outcome::Deferred { .. } => tally.deferred += 1,
                     Outcome::InDoubt { .. } => tally.in_doubt += 1,
                 }
+            }
+            // Letters never tried because sending stopped: one line for all of them.
+            match &report.untried {
+                Some((n, Outcome::Failed { reason })) => {
+                    eprintln!("appeal: failed: {n} email{} not sent: {reason}", plural(*n));
+                }
+                Some((n, Outcome::Deferred { reason })) if report.stopped.is_none() => {
+                    eprintln!(
+                        "appeal: deferred: {n} email{} not sent: {reason}",
+                        plural(*n)
+                    );
+                }
+                _ => {}
             }
             stopped = report.stopped;
             paper

@@ -334,7 +334,7 @@ impl<H: Hooks> Hooks for Recorder<H> {
         self.inner.before_data(index, email)
     }
 
-    fn outcome(&self, index: usize, email: Option<&Email>, outcome: &Outcome) -> Result<()> {
+    fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()> {
         let recorded = if self.started(index) {
             let (key, _) = self.key(index)?;
             self.run.write(|l| match outcome {
