@@ -3,7 +3,11 @@
 # sent by `appeal send` and by mailmerge 2.3.0 to the same local aiosmtpd server
 # (tests/smtp_server.py, storing every raw message), and prints messages per second for both.
 #
-#   scripts/test-deps.sh && scripts/bench-send.sh [COUNT]
+#   scripts/test-deps.sh && scripts/bench-send.sh [COUNT] [ROUNDS]
+#
+# Each of ROUNDS rounds (default 3) times appeal with 1 and 4 connections, then mailmerge with
+# the same messages and with the leaflet only; the summary gives each one's median and the
+# ratios. The rounds interleave the tools, so a machine that slows down slows all of them.
 #
 # Both tools send the same letter text (Russian subject, the appeal's body) to the same
 # COUNT addresses with the same attachments: the campaign's 20 KB leaflet and each letter's own
@@ -18,6 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-1000}"
+rounds="${2:-3}"
 py="${APPEAL_TEST_PYTHON:-$PWD/target/pyenv/bin/python}"
 mm="$(dirname "$py")/mailmerge"
 [ -x "$py" ] && [ -x "$mm" ] || { echo "bench-send: run scripts/test-deps.sh first" >&2; exit 2; }
@@ -55,7 +60,7 @@ with open(os.path.join(camp, "recipients.toml"), "w", encoding="utf-8") as f:
 with open(os.path.join(work, "db.csv"), "w") as f:
     f.write("email,name,pdf\n")
     for i in range(1, n + 1):
-        pdf = os.path.join(camp, "out/duambekov/r%04d.pdf" % i)
+        pdf = os.path.join(work, "pdfs/r%04d.pdf" % i)
         f.write("r%04d@example.org,Official %d,%s\n" % (i, i, pdf))
 EOF
 
@@ -66,24 +71,26 @@ server_pid=$!
 for _ in $(seq 50); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 stored() { find "$work/maildir/new" -type f | wc -l; }
 now() { date +%s.%N; }
-rate() { "$py" -c "import sys; n,t=int(sys.argv[1]),float(sys.argv[2]); print(f'{n} messages in {t:.2f} s = {n/t:.0f} messages/s')" "$1" "$2"; }
+# rate LABEL COUNT SECONDS: prints the rate and keeps it for the summary.
+rate() {
+    "$py" -c "import sys; n,t=int(sys.argv[2]),float(sys.argv[3]); print(f'{sys.argv[1]}: {n} messages in {t:.2f} s = {n/t:.0f} messages/s')" "$@"
+    echo "$1	$(( $2 ))	$3" >> "$work/rates.tsv"
+}
 
 export APPEAL_NOW=2014-07-14T10:00:00Z
 run_appeal() {
-    local connections="$1" camp="$work/appeal-$1"
+    local connections="$1" camp
     # A fresh copy and ledger each time: the run sends everything, recording each message.
-    cp -r "$work/camp" "$camp"
+    camp="$(mktemp -d "$work/appeal-XXXX")"
+    cp -r "$work/camp/." "$camp"
     printf '\n[smtp]\nconnections = %s\n' "$connections" >> "$camp/appeal.toml"
     sync
     local before t0 t1 after
     before="$(stored)"; t0="$(now)"
     "$appeal" -q -C "$camp" send --yes --smtp "smtp://127.0.0.1:$port?tls=none"
     t1="$(now)"; after="$(stored)"
-    echo -n "appeal send, $connections connection(s): "
-    rate "$((after - before))" "$(echo "$t1 - $t0" | bc)"
+    rate "appeal send, $connections connection(s)" "$((after - before))" "$(echo "$t1 - $t0" | bc)"
 }
-run_appeal 1
-run_appeal 4
 
 # mailmerge: the same subject, letter text, attachment and addresses.
 "$appeal" -C "$work/camp" --only r0001 preview --json | "$py" -c '
@@ -98,7 +105,7 @@ with open(sys.argv[2] + "/template-leaflet.txt", "w") as f:
     f.write(head + leaflet + "\n" + body)
 ' "$work/camp/letters/duambekov/leaflet.pdf" "$work"
 # The letters' PDFs, made before mailmerge's clock starts.
-"$appeal" -q -C "$work/camp" pdf
+"$appeal" -q -C "$work/camp" --out "$work/pdfs" pdf
 printf '[smtp_server]\nhost = 127.0.0.1\nport = %s\nratelimit = 0\n' "$port" > "$work/server.conf"
 run_mailmerge() {
     local template="$1" what="$2" before t0 t1 after
@@ -107,8 +114,29 @@ run_mailmerge() {
     (cd "$work" && "$mm" --no-dry-run --no-limit --template "$template" --database db.csv \
         --config server.conf --output-format raw > mailmerge.out)
     t1="$(now)"; after="$(stored)"
-    echo -n "mailmerge 2.3.0, $what: "
-    rate "$((after - before))" "$(echo "$t1 - $t0" | bc)"
+    rate "mailmerge 2.3.0, $what" "$((after - before))" "$(echo "$t1 - $t0" | bc)"
 }
-run_mailmerge template.txt "same messages (letter PDF + leaflet)"
-run_mailmerge template-leaflet.txt "leaflet only (smaller messages)"
+
+for round in $(seq "$rounds"); do
+    echo "round $round of $rounds"
+    run_appeal 1
+    run_appeal 4
+    run_mailmerge template.txt "same messages (letter PDF + leaflet)"
+    run_mailmerge template-leaflet.txt "leaflet only"
+done
+"$py" - "$work/rates.tsv" "$count" <<'EOF'
+import statistics, sys
+rates = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    label, n, t = line.rstrip("\n").split("\t")
+    if int(n) != int(sys.argv[2]):
+        sys.exit(f"bench-send: {label} stored {n} of {sys.argv[2]} messages")
+    rates.setdefault(label, []).append(int(n) / float(t))
+med = {k: statistics.median(v) for k, v in rates.items()}
+print("\nmedian of %d round(s), messages/s:" % len(next(iter(rates.values()))))
+for k, v in rates.items():
+    print("  %-55s %4.0f  (%s)" % (k, med[k], ", ".join("%.0f" % x for x in v)))
+mm = [k for k in med if k.startswith("mailmerge")]
+for k in (k for k in med if k.startswith("appeal")):
+    print("  %s: %s" % (k, ", ".join("%.1fx mailmerge %s" % (med[k] / med[m], m.split(", ", 1)[1]) for m in mm)))
+EOF
