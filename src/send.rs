@@ -555,7 +555,6 @@ fn write_and_report(
         .filter(|i| i.headers.is_some())
         .collect();
     let mut stopped = None;
-    let mut made_error = None;
     let paper = match smtp {
         None => make_and_hand_over(run, &ledger, &todo, None)?,
         Some((settings, password)) => {
@@ -634,17 +633,14 @@ fn write_and_report(
     tally.written += paper.written;
     tally.failed += paper.failed;
     tally.not_started += paper.not_started;
-    if let Some(e) = paper.error {
-        made_error = Some(e);
-    }
-    let run_ledger = ledger;
+    let made_error = paper.error;
     let mut out = std::io::stdout().lock();
     // Every mark on disk before the lock goes (a broken ledger is not written again).
-    if run_ledger.broken().is_none() {
-        let _ = run_ledger.write(|l| l.flush());
+    if ledger.broken().is_none() {
+        let _ = ledger.write(|l| l.flush());
     }
     drop(lock);
-    let broken = run_ledger.broken();
+    let broken = ledger.broken();
     if let Some(why) = &broken {
         eprintln!(
             "appeal: error: sending stopped: the ledger cannot be written, so nothing more was \
