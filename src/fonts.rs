@@ -195,6 +195,18 @@ mod tests {
     }
 
     #[test]
+    fn bundled_faces_carry_no_hinting() {
+        // Hinting was some 40 % of every embedded subset (scripts/unhint-fonts.sh).
+        for bytes in [REGULAR, BOLD, ITALIC, BOLD_ITALIC] {
+            let face = ttf_parser::Face::parse(bytes, 0).expect("parses");
+            for table in [b"fpgm", b"prep", b"cvt "] {
+                let tag = ttf_parser::Tag::from_bytes(table);
+                assert!(face.raw_face().table(tag).is_none(), "{tag} is there");
+            }
+        }
+    }
+
+    #[test]
     fn code_points_are_described() {
         assert_eq!(describe('中'), "U+4E2D '中'");
     }
