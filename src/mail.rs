@@ -176,6 +176,20 @@ pub struct Headers {
     cc: Vec<Mailbox>,
 }
 
+impl Headers {
+    /// The same headers carrying `message_id` instead (one the ledger recorded, or a new one
+    /// for a delivery forced with `--resend`).
+    pub fn with_message_id(&self, message_id: &str) -> Result<Headers> {
+        if let Some(why) = unsafe_char(message_id) {
+            bail!("Message-ID {why}");
+        }
+        Ok(Headers {
+            message_id: message_id.to_string(),
+            ..self.clone()
+        })
+    }
+}
+
 /// Checks and gathers the headers of the email of `letter` to `to`; `message_id` replaces the
 /// stable one (see [`build_with_id`]).
 pub fn headers(

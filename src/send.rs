@@ -37,11 +37,11 @@ pub struct SendOptions {
 /// messages may wait for a session.
 const CHUNK: usize = 64;
 
-/// One letter, checked and ready to be made: its plan entry, and its email's headers if it
-/// travels by email. Its PDF and message are made a chunk at a time as sending goes.
+/// One letter, checked and ready to be made: its plan entry, its email's headers if it
+/// travels by email, its ledger key and content hash. The letter itself is rendered again
+/// when its turn comes (see [`for_each_to_make`]), so a run holds these, not the letters.
 struct Item<'a> {
     delivery: &'a Delivery,
-    letter: &'a Letter,
     stem: String,
     headers: Option<Headers>,
     /// Its ledger key and content hash, and what the ledger says to do with it (not for dry runs).
@@ -75,26 +75,11 @@ fn fail(message: impl std::fmt::Display) -> Exit {
 /// Sends (or, with `--dry-run`, writes) every selected letter.
 pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
     let plan = plan::plan(config);
-    let mut problems = Problems::default();
-    let letters = crate::app::render_all(config, &mut problems);
-    if problems.has_errors() {
-        for d in &problems.items {
-            eprintln!("{d}");
-        }
-        eprintln!("appeal: nothing was sent");
-        return Ok(Exit::Invalid);
-    }
-    // One plan entry per recipient; with signatories, each recipient gets one letter each.
-    let by_recipient: std::collections::HashMap<&str, &Delivery> =
-        plan.iter().map(|d| (d.id.as_str(), d)).collect();
-    let emails_planned = letters
+    let by_email: Vec<&str> = plan
         .iter()
-        .filter(|l| {
-            by_recipient
-                .get(l.key.recipient.as_str())
-                .is_some_and(|d| d.by_email())
-        })
-        .count();
+        .filter(|d| d.by_email())
+        .map(|d| d.id.as_str())
+        .collect();
 
     let raw_smtp = config.settings.raw.smtp.as_ref();
     let settings = if opts.dry_run {
@@ -105,24 +90,22 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
             Err(e) => return Ok(fail(format!("{e:#}"))),
         }
     };
-    if !opts.dry_run && emails_planned > 0 && settings.is_none() {
+    if !opts.dry_run && !by_email.is_empty() && settings.is_none() {
         return Ok(fail(format!(
-            "{emails_planned} letter{} would go by email, but no SMTP server is configured.\n  \
+            "the letters to {} would go by email, but no SMTP server is configured.\n  \
              Pass --smtp URL (e.g. --smtp smtps://you%40example.org@mail.example.org), or set \
              url under [smtp] in appeal.toml.\n  To see the messages without sending anything: \
              appeal send --dry-run",
-            plural(emails_planned)
+            by_email.join(", ")
         )));
     }
-
-    // Build everything before anything leaves: a bad header stops the run with nothing sent.
     let account = match &settings {
         Some(s) => s.from.clone(),
         None => raw_smtp
             .and_then(|r| r.from.as_ref())
             .map(|f| f.get_ref().clone()),
     };
-    if !opts.dry_run && config.signatories.is_some() && emails_planned > 0 && account.is_none() {
+    if !opts.dry_run && config.signatories.is_some() && !by_email.is_empty() && account.is_none() {
         return Ok(fail(
             "sending for many signatories needs a staff account as From: set from under [smtp] \
              in appeal.toml (each signatory becomes Reply-To)",
@@ -145,45 +128,77 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
             Vec::new()
         },
     };
-    // Check everything before anything leaves: a character the font lacks or a bad header
-    // stops the run with nothing sent. The PDFs and messages are made later, as they go.
     let maker = PdfMaker::new(config)?;
-    let checked: Vec<Result<Item<'_>, String>> = letters
-        .par_iter()
-        .map(|letter| {
-            let stem = letter.key.file_stem();
-            let Some(d) = by_recipient.get(letter.key.recipient.as_str()).copied() else {
-                return Err(format!("{stem}: no delivery planned for this recipient"));
-            };
-            maker
-                .check(letter)
-                .map_err(|e| format!("{stem}: cannot make the PDF: {e:#}"))?;
-            let headers = if d.by_email() {
-                Some(
-                    mail::headers(letter, &d.destination, &ctx, None)
-                        .map_err(|e| format!("{e:#}"))?,
-                )
-            } else {
-                None
-            };
-            Ok(Item {
-                delivery: d,
-                letter,
-                stem,
-                headers,
-                key: None,
-                hash: String::new(),
-                verdict: Verdict::Go(None),
-            })
-        })
-        .collect();
-    let mut items = Vec::with_capacity(checked.len());
+
+    // Pass 1: render and check every letter before anything leaves (a character the font
+    // lacks, a bad header: nothing is sent), keeping what the run needs of each, not the
+    // letter. Its PDF and message are made in pass 2, as the sending goes.
+    let by_recipient: std::collections::HashMap<&str, &Delivery> =
+        plan.iter().map(|d| (d.id.as_str(), d)).collect();
+    let today = crate::locale::format_date;
+    let mut problems = Problems::default();
+    let mut items = Vec::new();
     let mut errors = Vec::new();
-    for c in checked {
-        match c {
-            Ok(item) => items.push(item),
-            Err(e) => errors.push(e),
+    crate::batch::for_each_chunk(config, &mut problems, |letters| {
+        let checked: Vec<Result<Item<'_>, String>> = letters
+            .par_iter()
+            .map(|letter| {
+                let stem = letter.key.file_stem();
+                let Some(d) = by_recipient.get(letter.key.recipient.as_str()).copied() else {
+                    return Err(format!("{stem}: no delivery planned for this recipient"));
+                };
+                maker
+                    .check(letter)
+                    .map_err(|e| format!("{stem}: cannot make the PDF: {e:#}"))?;
+                let headers = match d.by_email() {
+                    true => Some(
+                        mail::headers(letter, &d.destination, &ctx, None)
+                            .map_err(|e| format!("{e:#}"))?,
+                    ),
+                    false => None,
+                };
+                // What the ledger needs (not for a dry run).
+                let (key, hash) = match opts.dry_run {
+                    true => (None, String::new()),
+                    false => (
+                        Some(Key::new(
+                            &letter.key,
+                            &ledger::sender_identity(&letter.sender),
+                            d.channel,
+                        )),
+                        send_ledger::letter_hash(
+                            letter,
+                            d.channel,
+                            &d.destination,
+                            &today(&letter.language, config.now.date()),
+                            &ctx.attachments,
+                        ),
+                    ),
+                };
+                Ok(Item {
+                    delivery: d,
+                    stem,
+                    headers,
+                    key,
+                    hash,
+                    verdict: Verdict::Go(None),
+                })
+            })
+            .collect();
+        for c in checked {
+            match c {
+                Ok(item) => items.push(item),
+                Err(e) => errors.push(e),
+            }
         }
+        Ok(())
+    })?;
+    if problems.has_errors() {
+        for d in &problems.items {
+            eprintln!("{d}");
+        }
+        eprintln!("appeal: nothing was sent");
+        return Ok(Exit::Invalid);
     }
     if !errors.is_empty() {
         for e in &errors {
@@ -219,25 +234,11 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
         resend: opts.resend,
         resend_in_doubt: opts.resend_in_doubt,
     };
-    let today = crate::locale::format_date;
-    items.par_iter_mut().for_each(|item| {
-        let letter = item.letter;
-        item.hash = send_ledger::letter_hash(
-            letter,
-            item.delivery.channel,
-            &item.delivery.destination,
-            &today(&letter.language, config.now.date()),
-            &ctx.attachments,
-        );
-    });
     for item in &mut items {
-        let letter = item.letter;
-        let key = Key::new(
-            &letter.key,
-            &ledger::sender_identity(&letter.sender),
-            item.delivery.channel,
-        );
-        let decision = match ledger.decide(&key, &item.hash, flags) {
+        let Some(key) = &item.key else {
+            bail!("internal: no ledger key for {}", item.stem);
+        };
+        let decision = match ledger.decide(key, &item.hash, flags) {
             Ok(d) => d,
             Err(e) => return Ok(fail(format!("{e:#}"))),
         };
@@ -252,8 +253,7 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
                         None => headers.message_id.clone(),
                     };
                     if wanted != headers.message_id {
-                        match mail::headers(letter, &item.delivery.destination, &ctx, Some(&wanted))
-                        {
+                        match headers.with_message_id(&wanted) {
                             Ok(h) => *headers = h,
                             Err(e) => return Ok(fail(format!("{e:#}"))),
                         }
@@ -266,7 +266,6 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
             Decision::SkipFailed { reason } => Verdict::Failed(reason),
             Decision::Changed { state } => Verdict::Changed(state),
         };
-        item.key = Some(key);
     }
     let emails_to_send = items
         .iter()
@@ -382,16 +381,16 @@ struct Made {
 }
 
 /// Makes the PDFs and messages of a chunk of letters, in parallel, in order.
-fn make_chunk(run: &Run<'_>, items: &[&Item<'_>]) -> Result<Vec<Made>> {
-    let letters: Vec<&Letter> = items.iter().map(|i| i.letter).collect();
+fn make_chunk(run: &Run<'_>, chunk: &[(&Item<'_>, &Letter)]) -> Result<Vec<Made>> {
+    let letters: Vec<&Letter> = chunk.iter().map(|(_, l)| *l).collect();
     let (_, pdfs) = run.maker.make_chunk(&letters)?;
-    items
+    chunk
         .par_iter()
         .zip(pdfs)
-        .map(|(item, pdf)| {
+        .map(|((item, letter), pdf)| {
             let pdf = pdf?;
             let email = match &item.headers {
-                Some(h) => Some(mail::assemble(item.letter, h, &pdf, run.ctx)?),
+                Some(h) => Some(mail::assemble(letter, h, &pdf, run.ctx)?),
                 None => None,
             };
             Ok(Made { pdf, email })
@@ -399,28 +398,87 @@ fn make_chunk(run: &Run<'_>, items: &[&Item<'_>]) -> Result<Vec<Made>> {
         .collect()
 }
 
+/// `make` asked to stop: not an error.
+#[derive(Debug)]
+struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Pass 2: renders the letters again, in pass 1's order, and hands `make` those of `items`
+/// that `pick` selects, each with its letter, [`CHUNK`] at a time, until `make` says `false`.
+/// A letter that is not the one pass 1 saw (the signatories file was edited meanwhile) stops
+/// the run with an error.
+fn for_each_to_make<'i, 'a>(
+    config: &Config,
+    items: &'i [Item<'a>],
+    pick: impl Fn(&Item<'a>) -> bool,
+    mut make: impl FnMut(&[(&'i Item<'a>, &Letter)]) -> Result<bool>,
+) -> Result<()> {
+    let mut next = items.iter();
+    let changed = || {
+        anyhow::anyhow!(
+            "the letters changed since they were checked (was the signatories file edited?); \
+             run `appeal send` again"
+        )
+    };
+    let result = crate::batch::for_each_chunk(config, &mut Problems::default(), |letters| {
+        let mut picked = Vec::new();
+        for letter in &letters {
+            let item = next.next().ok_or_else(changed)?;
+            if item.stem != letter.key.file_stem() {
+                return Err(changed());
+            }
+            if pick(item) {
+                picked.push((item, letter));
+            }
+        }
+        for part in picked.chunks(CHUNK) {
+            if !make(part)? {
+                return Err(Stopped.into());
+            }
+        }
+        Ok(())
+    });
+    match result {
+        Err(e) if e.is::<Stopped>() => Ok(()),
+        Ok(()) if next.next().is_some() => Err(changed()),
+        other => other,
+    }
+}
+
 fn dry_run(run: &Run<'_>, items: &[Item<'_>]) -> Result<Exit> {
     let config = run.config;
     let dir = config.out_dir.join("dry-run");
     let (mut emails, mut pdfs) = (0, 0);
-    let items: Vec<&Item<'_>> = items.iter().collect();
-    for chunk in items.chunks(CHUNK) {
-        for (item, made) in chunk.iter().zip(make_chunk(run, chunk)?) {
-            match &made.email {
-                Some(e) => {
-                    write_copy(&dir.join(format!("{}.eml", item.stem)), &e.eml())?;
-                    emails += 1;
-                }
-                None => {
-                    write_atomic(
-                        &config.out_dir.join(format!("{}.pdf", item.stem)),
-                        &made.pdf,
-                    )?;
-                    pdfs += 1;
+    for_each_to_make(
+        config,
+        items,
+        |_| true,
+        |chunk| {
+            for ((item, _), made) in chunk.iter().zip(make_chunk(run, chunk)?) {
+                match &made.email {
+                    Some(e) => {
+                        write_copy(&dir.join(format!("{}.eml", item.stem)), &e.eml())?;
+                        emails += 1;
+                    }
+                    None => {
+                        write_atomic(
+                            &config.out_dir.join(format!("{}.pdf", item.stem)),
+                            &made.pdf,
+                        )?;
+                        pdfs += 1;
+                    }
                 }
             }
-        }
-    }
+            Ok(true)
+        },
+    )?;
     if !config.quiet {
         println!(
             "Dry run: {emails} message{} written under {}, {pdfs} PDF{} under {}. Nothing was sent.",
@@ -543,20 +601,15 @@ fn write_and_report(
     report_skips(config, &items, &mut tally);
     let interrupt = Interrupt::install()?;
     let ledger = Arc::new(RunLedger::new(ledger, interrupt.clone()));
-    // The letters to make, in order; emails are numbered for the sessions as they come.
-    let todo: Vec<&Item<'_>> = items
+    // The emails to send, in order: the sessions know them by their number in this list.
+    let with_email: Vec<&Item<'_>> = items
         .iter()
-        .filter(|i| matches!(i.verdict, Verdict::Go(_)))
-        .filter(|i| i.headers.is_none() || smtp.is_some())
-        .collect();
-    let with_email: Vec<&Item<'_>> = todo
-        .iter()
-        .copied()
-        .filter(|i| i.headers.is_some())
+        .filter(|i| i.headers.is_some() && matches!(i.verdict, Verdict::Go(_)))
+        .filter(|_| smtp.is_some())
         .collect();
     let mut stopped = None;
     let paper = match smtp {
-        None => make_and_hand_over(run, &ledger, &todo, None)?,
+        None => make_and_hand_over(run, &ledger, &items, None)?,
         Some((settings, password)) => {
             let mut tracked = Vec::with_capacity(with_email.len());
             for item in &with_email {
@@ -590,7 +643,7 @@ fn write_and_report(
                 let maker = std::thread::Builder::new()
                     .name("appeal-make".into())
                     .spawn_scoped(scope, || {
-                        make_and_hand_over(run, &ledger, &todo, Some(outbox))
+                        make_and_hand_over(run, &ledger, &items, Some(outbox))
                     })?;
                 let report =
                     delivery::deliver(&settings, password, with_email.len(), inbox, hooks.clone());
@@ -725,49 +778,52 @@ struct Paper {
     error: Option<String>,
 }
 
-/// Makes the letters of `todo` a chunk at a time: writes each paper letter's PDF and records it
-/// in the ledger, and hands each email to the sessions through `outbox`, numbered in order.
-/// Stops starting chunks on Ctrl-C, when the ledger breaks, or when sending has stopped.
+/// Makes the letters of `items` the ledger lets go, a chunk at a time: writes each paper
+/// letter's PDF and records it in the ledger, and hands each email to the sessions through
+/// `outbox` (numbered in order; without one, emails are not made). Stops starting chunks on
+/// Ctrl-C, when the ledger breaks, or when sending has stopped.
 fn make_and_hand_over(
     run: &Run<'_>,
     ledger: &RunLedger,
-    todo: &[&Item<'_>],
+    items: &[Item<'_>],
     outbox: Option<delivery::Outbox>,
 ) -> Result<Paper> {
     let config = run.config;
+    let with_email = outbox.is_some();
+    let pick =
+        |i: &Item<'_>| matches!(i.verdict, Verdict::Go(_)) && (i.headers.is_none() || with_email);
+    let on_paper = items
+        .iter()
+        .filter(|i| pick(i) && i.headers.is_none())
+        .count();
     let mut paper = Paper::default();
+    let mut paper_seen = 0usize;
     let mut out = std::io::stdout();
     let mut next_email = 0usize;
-    let mut chunks = todo.chunks(CHUNK);
-    for chunk in chunks.by_ref() {
+    let made = for_each_to_make(config, items, pick, |chunk| {
         let stopping = ledger.interrupt.is_set()
             || ledger.broken().is_some()
             || outbox.as_ref().is_some_and(delivery::Outbox::stopped);
         if stopping {
-            paper.not_started += chunk.iter().filter(|i| i.headers.is_none()).count();
-            continue;
+            return Ok(false);
         }
-        let made = match make_chunk(run, chunk) {
-            Ok(m) => m,
-            Err(e) => {
-                paper.error = Some(format!("{e:#}"));
-                paper.not_started += chunk.iter().filter(|i| i.headers.is_none()).count();
-                break;
-            }
-        };
+        let made = make_chunk(run, chunk)?;
         // Paper first: the PDFs are written side by side, then recorded in order.
         let paths: Vec<PathBuf> = chunk
             .iter()
-            .map(|i| config.out_dir.join(format!("{}.pdf", i.stem)))
+            .map(|(i, _)| config.out_dir.join(format!("{}.pdf", i.stem)))
             .collect();
         let writes: Vec<Option<Result<()>>> = chunk
             .par_iter()
             .zip(&made)
             .zip(&paths)
-            .map(|((item, m), path)| item.headers.is_none().then(|| write_atomic(path, &m.pdf)))
+            .map(|(((item, _), m), path)| {
+                item.headers.is_none().then(|| write_atomic(path, &m.pdf))
+            })
             .collect();
-        for ((item, path), written) in chunk.iter().zip(&paths).zip(writes) {
+        for (((item, _), path), written) in chunk.iter().zip(&paths).zip(writes) {
             let Some(written) = written else { continue };
+            paper_seen += 1;
             if ledger.interrupt.is_set() || ledger.broken().is_some() {
                 paper.not_started += 1;
                 continue;
@@ -801,19 +857,19 @@ fn make_and_hand_over(
             }
         }
         if let Some(outbox) = &outbox {
-            for m in made {
-                if let Some(email) = m.email {
-                    if !outbox.put(next_email, email) {
-                        break;
-                    }
-                    next_email += 1;
+            for email in made.into_iter().filter_map(|m| m.email) {
+                if !outbox.put(next_email, email) {
+                    return Ok(false);
                 }
+                next_email += 1;
             }
         }
+        Ok(true)
+    });
+    if let Err(e) = made {
+        paper.error = Some(format!("{e:#}"));
     }
-    for chunk in chunks {
-        paper.not_started += chunk.iter().filter(|i| i.headers.is_none()).count();
-    }
+    paper.not_started += on_paper - paper_seen;
     let _ = out.flush();
     Ok(paper)
 }
