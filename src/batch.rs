@@ -34,13 +34,13 @@ pub const CHUNK_SENDERS: usize = 64;
 type Senders = Box<dyn Iterator<Item = Result<Sender, Diagnostic>> + Send>;
 
 fn senders(config: &Config) -> Result<Senders, Diagnostic> {
-    match &config.signatories {
-        Some(path) => Ok(Box::new(SignatoryReader::open(
-            path,
-            path,
+    match (config.signatories_source(), &config.signatories) {
+        (Some(source), Some(shown)) => Ok(Box::new(SignatoryReader::open(
+            source,
+            shown,
             config.campaign.require_note,
         )?)),
-        None => Ok(Box::new(std::iter::once(Ok(config.sender.clone())))),
+        _ => Ok(Box::new(std::iter::once(Ok(config.sender.clone())))),
     }
 }
 

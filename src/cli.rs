@@ -198,6 +198,7 @@ pub struct Common {
 
     /// One letter per signatory and recipient: a CSV with a header row naming
     /// id, name and optionally email, city, address, note; other columns become sender.<column>.
+    /// `-` reads standard input.
     #[arg(long, value_name = "CSV", global = true)]
     pub signatories: Option<PathBuf>,
 

@@ -21,8 +21,10 @@ pub struct Config {
     pub sender: Sender,
     /// The recipients file, as named in messages.
     pub recipients_file: PathBuf,
-    /// `--signatories CSV`: the file to read and how to name it in messages.
+    /// `--signatories CSV`, as named in messages (read it from [`Config::signatories_source`]).
     pub signatories: Option<std::path::PathBuf>,
+    /// The copy of signatories given as a pipe or on standard input.
+    signatories_spool: Option<tempfile::TempPath>,
     pub lang_override: Option<String>,
     /// `--via`: one channel for every letter of the run.
     pub via: Option<Channel>,
@@ -36,6 +38,38 @@ pub struct Config {
     pub quiet: bool,
     /// Warnings found while loading (errors stop the load).
     pub warnings: Problems,
+}
+
+impl Config {
+    /// Where to read the signatories from: the file named, or the copy of a pipe.
+    pub fn signatories_source(&self) -> Option<&Path> {
+        self.signatories_spool
+            .as_deref()
+            .or(self.signatories.as_deref())
+    }
+}
+
+/// A run reads the signatories more than once (check, then write; or `send`'s two passes), and
+/// a pipe or standard input (`-`) can be read only once: such input is copied to a temporary
+/// file first, removed when the run ends. A regular file is read where it is.
+fn spool_if_stream(path: &Path) -> Result<Option<tempfile::TempPath>, crate::diag::Diagnostic> {
+    use std::io::Write;
+    let stdin = path == Path::new("-");
+    // A regular file is read in place; one that cannot be read is reported by opening it.
+    if !stdin && std::fs::metadata(path).map_or(true, |m| m.is_file()) {
+        return Ok(None);
+    }
+    let cannot = |e: std::io::Error| {
+        crate::diag::Diagnostic::error(path, None, format!("cannot read the signatories file: {e}"))
+    };
+    let mut spool = tempfile::NamedTempFile::new().map_err(cannot)?;
+    let copied = if stdin {
+        std::io::copy(&mut std::io::stdin().lock(), &mut spool)
+    } else {
+        std::fs::File::open(path).and_then(|mut f| std::io::copy(&mut f, &mut spool))
+    };
+    copied.and_then(|_| spool.flush()).map_err(cannot)?;
+    Ok(Some(spool.into_temp_path()))
 }
 
 impl Config {
@@ -232,10 +266,18 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         sender::load_file(path, &mut sender, &mut problems);
     }
     apply_flags(common, &mut sender, &mut problems);
+    let mut signatories_spool = None;
     if let Some(path) = &common.signatories {
-        // Open it now so a missing file or a broken header stops every command early.
-        if let Err(d) = crate::signatories::SignatoryReader::open(path, path, false) {
-            problems.push(d);
+        match spool_if_stream(path) {
+            Ok(spool) => {
+                signatories_spool = spool;
+                // Open it now so a missing file or a broken header stops every command early.
+                let source = signatories_spool.as_deref().unwrap_or(path);
+                if let Err(d) = crate::signatories::SignatoryReader::open(source, path, false) {
+                    problems.push(d);
+                }
+            }
+            Err(d) => problems.push(d),
         }
     } else if let Some(c) = &campaign
         && c.require_note
@@ -369,6 +411,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         sender,
         recipients_file: rec_shown,
         signatories: common.signatories.clone(),
+        signatories_spool,
         lang_override: common.lang.clone(),
         via,
         paper,

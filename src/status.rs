@@ -95,12 +95,15 @@ pub fn lines(config: &Config, entries: Vec<ledger::Entry>) -> Vec<Line> {
             )
         })
         .collect();
-    let senders: Vec<crate::sender::Sender> = match &config.signatories {
-        Some(path) => crate::signatories::SignatoryReader::open(path, path, false)
-            .map(|r| r.filter_map(Result::ok).collect())
-            .unwrap_or_default(),
-        None => vec![config.sender.clone()],
-    };
+    let senders: Vec<crate::sender::Sender> =
+        match (config.signatories_source(), &config.signatories) {
+            (Some(source), Some(shown)) => {
+                crate::signatories::SignatoryReader::open(source, shown, false)
+                    .map(|r| r.filter_map(Result::ok).collect())
+                    .unwrap_or_default()
+            }
+            _ => vec![config.sender.clone()],
+        };
     let plan = plan::plan(config);
     for s in &senders {
         let identity = ledger::sender_identity(s);

@@ -249,3 +249,71 @@ fn status_lists_every_signatory_letter_not_yet_started() {
     );
     assert!(rows.iter().all(|r| r["state"] == "not_started"), "{v}");
 }
+
+/// Runs appeal in `c` with `input` on standard input.
+fn run_with_stdin(c: &TestCampaign, args: &[&str], input: &str) -> common::Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = common::command(c.path(), args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn appeal");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_string();
+    // Written from a thread: appeal reads it all before it writes much, but need not.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("writer");
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn signatories_on_standard_input_are_read_in_full_by_every_pass() {
+    // More than a read buffer (8 KB): each command reads the list more than once (the check
+    // when loading, then the letters; `send` twice more), which a pipe allows only once.
+    let mut csv = String::from("id,name,city,note\n");
+    for i in 0..300 {
+        csv.push_str(&format!(
+            "s{i:03},Signer {i},Leeds,I have followed this case since the verdict of 2014.\n"
+        ));
+    }
+    assert!(csv.len() > 16 * 1024);
+    let c = TestCampaign::new();
+    run_with_stdin(&c, &["check", "--signatories", "-"], &csv)
+        .expect_code(0)
+        .expect_stdout("ok: 900 letters");
+    let run = run_with_stdin(&c, &["preview", "--json", "--signatories", "-"], &csv);
+    run.expect_code(0);
+    assert_eq!(run.stdout.lines().count(), 900);
+    // send: the check, then its two passes over the letters (a dry run: nothing leaves).
+    let two = "id,name,email\nanna,Anna Nowak,anna@example.org\nben,Ben Okoro,ben@example.net\n";
+    let run = run_with_stdin(&c, &["send", "--dry-run", "--signatories", "-"], two);
+    run.expect_code(0).expect_stdout("Dry run:");
+    let pdfs = walk(&c.path().join("out/test"), "pdf") + walk(&c.path().join("out/test"), "eml");
+    assert_eq!(pdfs, 6, "2 signatories × 3 recipients");
+}
+
+fn walk(dir: &std::path::Path, ext: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, ext)
+            } else {
+                usize::from(p.extension().is_some_and(|x| x == ext))
+            }
+        })
+        .sum()
+}
