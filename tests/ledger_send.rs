@@ -352,12 +352,28 @@ fn a_ledger_that_is_not_a_file_stops_everything_before_any_connection() {
 }
 
 /// Starts `appeal send` in the background.
-fn spawn_send(dir: &Path, url: &str) -> Child {
-    command(dir, &["send", "--yes", "--smtp", url])
+fn spawn(dir: &Path, args: &[&str]) -> Child {
+    command(dir, args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn appeal")
+}
+
+fn spawn_send(dir: &Path, url: &str) -> Child {
+    spawn(dir, &["send", "--yes", "--smtp", url])
+}
+
+/// Ctrl-C to `child` once `server` holds the first message (it was started with --slow-data).
+fn interrupt_during_the_first_message(server: &Server, child: &Child) {
+    wait_until("the first message", Duration::from_secs(30), || {
+        server.count("SLOW") >= 1
+    });
+    let sig = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sig.success());
 }
 
 fn finish(child: Child) -> Run {
@@ -389,14 +405,7 @@ fn ctrl_c_finishes_the_message_in_flight_starts_no_other_and_exits_130() {
     let server = Server::start(&["--slow-data", "2"]);
     let camp = example("connections = 1");
     let child = spawn_send(camp.path(), &server.url());
-    wait_until("the first message", Duration::from_secs(20), || {
-        server.count("SLOW") >= 1
-    });
-    let sig = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(sig.success());
+    interrupt_during_the_first_message(&server, &child);
     let run = finish(child);
     run.expect_code(130)
         .expect_stdout("1 sent, 2 written, 0 failed, 0 deferred, 0 in doubt, 2 not started")
@@ -651,14 +660,10 @@ fn a_fatal_error_with_hundreds_of_letters_waiting_stops_the_maker_and_ends() {
     let server = Server::start(&[]);
     let (camp, csv) = many_signatories("", 100);
     let url = format!("smtp://127.0.0.1:{}", server.port);
-    let child = command(
+    let child = spawn(
         camp.path(),
         &["send", "--yes", "--signatories", &csv, "--smtp", &url],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("spawn appeal");
+    );
     let run = wait_for_exit(child, Duration::from_secs(60));
     run.expect_code(1)
         .expect_stderr("does not offer STARTTLS")
@@ -677,7 +682,7 @@ fn ctrl_c_with_hundreds_of_letters_waiting_stops_the_maker_and_exits_130() {
     let server = Server::start(&["--slow-data", "2"]);
     let (camp, csv) = many_signatories("connections = 1", 100);
     // Quiet: nobody reads the plan table of 500 letters from the pipe while the run goes on.
-    let child = command(
+    let child = spawn(
         camp.path(),
         &[
             "-q",
@@ -688,19 +693,8 @@ fn ctrl_c_with_hundreds_of_letters_waiting_stops_the_maker_and_exits_130() {
             "--smtp",
             &server.url(),
         ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("spawn appeal");
-    wait_until("the first message", Duration::from_secs(30), || {
-        server.count("SLOW") >= 1
-    });
-    let sig = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(sig.success());
+    );
+    interrupt_during_the_first_message(&server, &child);
     let run = wait_for_exit(child, Duration::from_secs(60));
     run.expect_code(130).expect_stderr("interrupted");
     assert_eq!(server.messages().len(), 1, "only the message in flight");
