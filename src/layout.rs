@@ -54,6 +54,8 @@ pub mod dims {
     pub const BOTTOM: f32 = 25.0 * MM;
     /// Baseline of the "page N of M" footer, from the bottom edge.
     pub const FOOTER_FROM_BOTTOM: f32 = 12.0 * MM;
+    /// Baseline of a continuation page's header (recipient, date, reference), from the top.
+    pub const CONTINUATION_Y: f32 = 12.0 * MM;
     /// Fold and hole marks: where they start on the left edge and how long they are.
     pub const MARK_X: f32 = 4.0 * MM;
     pub const FOLD_MARK_LEN: f32 = 5.0 * MM;
@@ -770,6 +772,28 @@ pub fn layout(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Laid {
     let mut pages = flow.pages;
     let count = pages.len();
     if count > 1 {
+        // Each page after the first names the letter it belongs to, should the pages come
+        // apart: recipient, date and reference, small, above the body.
+        let mut parts = vec![letter.recipient.name.as_str(), letter.place_date.as_str()];
+        let reference = letter
+            .reference
+            .as_deref()
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| format!("{}: {r}", labels.reference.trim_end_matches(':')));
+        parts.extend(reference.as_deref());
+        parts.retain(|p| !p.trim().is_empty());
+        let header = parts.join(" · ");
+        for page in pages.iter_mut().skip(1) {
+            page.runs.push(fitted_run(
+                &header,
+                geo.left,
+                dims::CONTINUATION_Y,
+                Style::Regular,
+                dims::FOOTER_SIZE,
+                measure,
+                m,
+            ));
+        }
         for (i, page) in pages.iter_mut().enumerate() {
             let text = locale::page_of(&letter.language, i + 1, count);
             let width = text_width(&text, Style::Regular, dims::FOOTER_SIZE, m);
@@ -932,8 +956,11 @@ mod tests {
                     for run in &page.runs {
                         prop_assert!(run.x >= geo.left - 0.01, "run {:?} left of the margin", run.text);
                         prop_assert!(run.x + run.width <= geo.width - geo.right + 0.01, "run {:?} past the margin", run.text);
-                        prop_assert!(run.y >= dims::TOP - 0.01 && run.y <= geo.height - dims::FOOTER_FROM_BOTTOM + 0.01);
-                        if run.y < geo.height - dims::FOOTER_FROM_BOTTOM - 1.0 {
+                        prop_assert!(run.y <= geo.height - dims::FOOTER_FROM_BOTTOM + 0.01);
+                        if run.y < dims::TOP - 0.01 {
+                            // Only a continuation page's header sits above the top margin.
+                            prop_assert!((run.y - dims::CONTINUATION_Y).abs() < 0.01, "run {:?} above the top", run.text);
+                        } else if run.y < geo.height - dims::FOOTER_FROM_BOTTOM - 1.0 {
                             prop_assert!(run.y <= geo.body_bottom() + 0.01, "run {:?} below the body", run.text);
                             body_words.extend(run.text.split_whitespace().map(str::to_string));
                         }
@@ -989,6 +1016,32 @@ mod tests {
             ys.dedup();
             assert!(ys.is_empty() || ys.len() >= 2);
         }
+    }
+
+    #[test]
+    fn continuation_pages_name_recipient_date_and_reference() {
+        let para: Vec<String> = (0..120).map(|i| format!("word{i}")).collect();
+        let l = letter(vec![para.clone(), para.clone(), para], 0);
+        let laid = layout(&l, Paper::A4, &Fake);
+        assert!(laid.pages.len() >= 2);
+        let header = "Jane Doe · London, 14 July 2014 · Ref.: REF-1";
+        let on = |page: &Page| page.runs.iter().any(|r| r.text == header);
+        assert!(!on(&laid.pages[0]), "not on the first page");
+        for page in &laid.pages[1..] {
+            assert!(
+                on(page),
+                "{:?}",
+                page.runs.iter().map(|r| &r.text).collect::<Vec<_>>()
+            );
+            let top = page.runs.iter().filter(|r| r.text != header).map(|r| r.y);
+            assert!(
+                top.fold(f32::MAX, f32::min) > dims::CONTINUATION_Y,
+                "above the body"
+            );
+        }
+        let one = layout(&letter(vec![vec!["short".into()]], 0), Paper::A4, &Fake);
+        assert_eq!(one.pages.len(), 1);
+        assert!(!one.pages[0].runs.iter().any(|r| r.text.contains("REF-1 ·")));
     }
 
     #[test]

@@ -157,6 +157,11 @@ fn a_long_letter_numbers_its_pages() {
             "no Page {n} of 3:\n{t}"
         );
     }
+    // Pages 2 and 3 open with the recipient, date and reference, should the pages come apart.
+    let header = "Nursultan Nazarbayev · London, 14 July 2014 · Ref.: T-1";
+    assert_eq!(t.matches(header).count(), 2, "{t}");
+    let page_two = tool("pdftotext", &["-f", "2", "-l", "2"], &file);
+    assert_eq!(page_two.lines().next(), Some(header), "{page_two}");
 }
 
 #[test]
