@@ -206,7 +206,9 @@ pub struct Common {
     #[arg(long, value_enum, global = true)]
     pub paper: Option<Paper>,
 
-    /// A TrueType font to print letters in instead of the bundled Noto Sans.
+    /// A TrueType font to print letters in instead of the bundled Noto Sans. A file named
+    /// Name-Regular.ttf brings Name-Bold.ttf, Name-Italic.ttf and Name-BoldItalic.ttf found
+    /// beside it.
     #[arg(long, value_name = "FILE", global = true)]
     pub font: Option<PathBuf>,
 

@@ -98,16 +98,39 @@ impl Family {
         })
     }
 
-    /// One TTF for every style (`--font FILE`).
+    /// A family from `--font FILE`. A file named `<Name>-Regular.ttf` brings the styles found
+    /// beside it (`<Name>-Bold.ttf`, `-Italic`, `-BoldItalic`); a style not there is drawn
+    /// with the nearest one that is (bold italic with bold, italic with regular).
     pub fn from_file(path: &Path) -> Result<Family> {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("cannot read the font {}", path.display()))?;
-        let face = Arc::new(Face::parse(
-            Bytes::Owned(Arc::new(bytes)),
-            &path.display().to_string(),
-        )?);
+        let read = |path: &Path| -> Result<Arc<Face>> {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read the font {}", path.display()))?;
+            let face = Face::parse(Bytes::Owned(Arc::new(bytes)), &path.display().to_string())?;
+            Ok(Arc::new(face))
+        };
+        let regular = read(path)?;
+        let sibling = |style: &str| -> Result<Option<Arc<Face>>> {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                return Ok(None);
+            };
+            let Some((base, ext)) = name.rsplit_once('.') else {
+                return Ok(None);
+            };
+            let Some(family) = base.strip_suffix("-Regular") else {
+                return Ok(None);
+            };
+            let other = path.with_file_name(format!("{family}-{style}.{ext}"));
+            if other.is_file() {
+                read(&other).map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let bold = sibling("Bold")?.unwrap_or_else(|| regular.clone());
+        let italic = sibling("Italic")?.unwrap_or_else(|| regular.clone());
+        let bold_italic = sibling("BoldItalic")?.unwrap_or_else(|| bold.clone());
         Ok(Family {
-            faces: [face.clone(), face.clone(), face.clone(), face],
+            faces: [regular, bold, italic, bold_italic],
         })
     }
 

@@ -303,3 +303,41 @@ fn another_font_replaces_the_bundled_family() {
     assert!(names[0].contains("+NotoSans-Italic"), "{fonts}");
     assert!(text(&file).contains("Nursultan Nazarbayev"));
 }
+
+#[test]
+fn a_regular_font_file_brings_the_styles_beside_it() {
+    let c = campaign();
+    c.write(
+        "letters/test/letter.md.hbs",
+        "Plain, **bold** and *italic* words.\n",
+    );
+    let fonts_dir = tempfile::tempdir().expect("tempdir");
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts");
+    for (from, to) in [
+        ("NotoSans-Regular.ttf", "Letter-Regular.ttf"),
+        ("NotoSans-Bold.ttf", "Letter-Bold.ttf"),
+    ] {
+        std::fs::copy(bundled.join(from), fonts_dir.path().join(to)).expect("copy");
+    }
+    let font = fonts_dir.path().join("Letter-Regular.ttf");
+    c.run(&[
+        "pdf",
+        "--only",
+        "president",
+        "--font",
+        font.to_str().expect("utf8"),
+    ])
+    .expect_code(0);
+    let fonts = tool("pdffonts", &[], &c.path().join("out/test/president.pdf"));
+    let names: Vec<&str> = fonts.lines().skip(2).collect();
+    // Regular, and the bold found beside it; italic falls back to regular, so two faces.
+    assert_eq!(names.len(), 2, "{fonts}");
+    assert!(
+        names.iter().any(|n| n.contains("+NotoSans-Regular")),
+        "{fonts}"
+    );
+    assert!(
+        names.iter().any(|n| n.contains("+NotoSans-Bold")),
+        "{fonts}"
+    );
+}
