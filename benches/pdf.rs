@@ -15,7 +15,11 @@ fn main() -> anyhow::Result<()> {
         Err(p) => anyhow::bail!("the example does not load: {} problems", p.items.len()),
     };
     let mut problems = appeal::diag::Problems::default();
-    let letters = appeal::app::render_all(&config, &mut problems);
+    let mut letters = Vec::new();
+    appeal::batch::for_each_chunk(&config, &mut problems, |chunk| {
+        letters.extend(chunk);
+        Ok(())
+    })?;
     let letter = letters
         .first()
         .ok_or_else(|| anyhow::anyhow!("no letter"))?;

@@ -8,7 +8,6 @@ use crate::cli::{Cli, Command};
 use crate::config::{self, Config};
 use crate::diag::Problems;
 use crate::exit::Exit;
-use crate::letter::Letter;
 use crate::plan;
 
 /// Runs one command. `Err` is reserved for failures of the tool's surroundings
@@ -109,18 +108,6 @@ pub fn print_problems(problems: &Problems, quiet: bool) {
         }
         let _ = writeln!(err, "{d}");
     }
-}
-
-/// Renders every selected letter, collecting problems instead of stopping at the first.
-/// Holds every letter in memory: for small runs; batches go through `batch::for_each_chunk`.
-pub fn render_all(config: &Config, problems: &mut Problems) -> Vec<Letter> {
-    let mut letters = Vec::new();
-    // The sink never fails, so neither does the run.
-    let _ = crate::batch::for_each_chunk(config, problems, |chunk| {
-        letters.extend(chunk);
-        Ok(())
-    });
-    letters
 }
 
 fn check(cli: &Cli) -> Result<Exit> {

@@ -19,7 +19,8 @@
 //! The send loop commits [`Ledger::mark_pending`] before it opens the SMTP transaction for a
 //! letter, and [`Ledger::mark_data_started`] before it writes the first byte of the message
 //! (the `DATA` command). Both return only once committed; `mark_data_started` also waits
-//! for the disk (`synchronous=FULL`), and since the WAL is written in order, that makes the
+//! for the disk (an fdatasync of the WAL, shared by connections that reach DATA together:
+//! [`Ledger::mark_data_started_shared`]), and since the WAL is written in order, that makes the
 //! *pending* before it durable too: both are on disk before the first byte of data leaves.
 //! The other marks are committed without waiting for the disk (`synchronous=NORMAL`): safe
 //! against the process dying at any moment, and made power-safe by the next
@@ -451,14 +452,7 @@ impl Ledger {
     /// [`SyncTicket::wait`] returns once the record is on disk: wait on it, without holding the
     /// ledger, before sending the data. Connections sending at once share one disk sync.
     pub fn mark_data_started_shared(&mut self, key: &Key) -> Result<SyncTicket> {
-        self.transition_with(
-            key,
-            &[Some(State::Pending)],
-            State::Sending,
-            None,
-            None,
-            false,
-        )?;
+        self.transition(key, &[Some(State::Pending)], State::Sending, None, None)?;
         let seq = self.group.committed.fetch_add(1, Ordering::SeqCst) + 1;
         Ok(SyncTicket {
             group: Arc::clone(&self.group),
@@ -594,7 +588,7 @@ impl Ledger {
     /// Records, durably, that the message data is about to go out: call it right before the
     /// `DATA` command. From here on a crash leaves the letter in doubt instead of pending.
     pub fn mark_data_started(&mut self, key: &Key) -> Result<()> {
-        self.transition(key, &[Some(State::Pending)], State::Sending, None, None)
+        self.mark_data_started_shared(key)?.wait()
     }
 
     /// The server accepted the message; `reply` is its final reply (e.g. `250 2.0.0 Ok: queued as X`).
@@ -651,7 +645,9 @@ impl Ledger {
         )
     }
 
-    /// Moves `key` from one of `from` (`None`: no row yet) to `to`, in one committed transaction.
+    /// Moves `key` from one of `from` (`None`: no row yet) to `to`, in one committed
+    /// transaction, without waiting for the disk: only *sending* must be on disk before we go
+    /// on, and [`Ledger::mark_data_started_shared`] syncs for it.
     fn transition(
         &mut self,
         key: &Key,
@@ -660,22 +656,9 @@ impl Ledger {
         reply: Option<&str>,
         written: Option<(&str, &str)>,
     ) -> Result<()> {
-        // Only *sending* must be on disk before we go on: the data follows it.
-        self.transition_with(key, from, to, reply, written, to == State::Sending)
-    }
-
-    fn transition_with(
-        &mut self,
-        key: &Key,
-        from: &[Option<State>],
-        to: State,
-        reply: Option<&str>,
-        written: Option<(&str, &str)>,
-        full_sync: bool,
-    ) -> Result<()> {
         let now = self.now();
         let result = (|| -> Result<()> {
-            self.sync_mode(full_sync)?;
+            self.sync_mode(false)?;
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;

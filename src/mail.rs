@@ -83,12 +83,11 @@ pub struct Email {
 }
 
 impl Email {
-    /// The message as an `.eml` file: exactly what the server receives before the final dot
-    /// (the transport ends the data with CRLF "." CRLF, after the message's own last CRLF).
-    pub fn eml(&self) -> Vec<u8> {
-        let mut v = self.bytes.clone();
-        v.extend_from_slice(b"\r\n");
-        v
+    /// The message as an `.eml` file, in two parts (no copy of the message): exactly what the
+    /// server receives before the final dot (the transport ends the data with CRLF "." CRLF,
+    /// after the message's own last CRLF).
+    pub fn eml(&self) -> [&[u8]; 2] {
+        [&self.bytes, b"\r\n"]
     }
 }
 
@@ -145,24 +144,6 @@ pub fn message_id(letter: &Letter, domain: &str) -> String {
     format!("<{}@{domain}>", &hex(&h.finalize())[..32])
 }
 
-/// Builds the email carrying `letter` to `to` (the recipient's address), with `pdf` attached
-/// as `<recipient-id>.pdf`. Every header value is checked first; an error names the field.
-pub fn build(letter: &Letter, to: &str, pdf: &[u8], ctx: &MailContext) -> Result<Email> {
-    build_with_id(letter, to, pdf, ctx, None)
-}
-
-/// Like [`build`], but carrying `message_id` (e.g. the one the ledger recorded, or a new one for
-/// a delivery forced with `--resend`) instead of the stable one.
-pub fn build_with_id(
-    letter: &Letter,
-    to: &str,
-    pdf: &[u8],
-    ctx: &MailContext,
-    message_id: Option<&str>,
-) -> Result<Email> {
-    assemble(letter, &headers(letter, to, ctx, message_id)?, pdf, ctx)
-}
-
 /// The envelope and headers of one letter's email, checked: everything that can be wrong with
 /// a message, known before any message is built, so a bad one stops the run before the first
 /// is sent.
@@ -190,24 +171,14 @@ impl Headers {
     }
 }
 
-/// Checks and gathers the headers of the email of `letter` to `to`; `message_id` replaces the
-/// stable one (see [`build_with_id`]).
-pub fn headers(
-    letter: &Letter,
-    to: &str,
-    ctx: &MailContext,
-    message_id: Option<&str>,
-) -> Result<Headers> {
-    headers_inner(letter, to, ctx, message_id)
+/// Checks and gathers the headers of the email carrying `letter` to `to` (the recipient's
+/// address), with its stable Message-ID. Every value is checked; an error names the field.
+pub fn headers(letter: &Letter, to: &str, ctx: &MailContext) -> Result<Headers> {
+    headers_inner(letter, to, ctx)
         .with_context(|| format!("cannot build the email to {}", letter.key.file_stem()))
 }
 
-fn headers_inner(
-    letter: &Letter,
-    to: &str,
-    ctx: &MailContext,
-    forced_id: Option<&str>,
-) -> Result<Headers> {
+fn headers_inner(letter: &Letter, to: &str, ctx: &MailContext) -> Result<Headers> {
     // The supporter, as a mailbox.
     let sender_name = display_name(&letter.sender.name, "sender name")?;
     let sender_mailbox = match &letter.sender.email {
@@ -244,15 +215,7 @@ fn headers_inner(
     if subject.trim().is_empty() {
         bail!("the subject is empty for language `{}`", letter.language);
     }
-    let message_id = match forced_id {
-        Some(id) => {
-            if let Some(why) = unsafe_char(id) {
-                bail!("Message-ID {why}");
-            }
-            id.to_string()
-        }
-        None => message_id(letter, from.email.domain()),
-    };
+    let message_id = message_id(letter, from.email.domain());
     let cc = ctx
         .cc
         .iter()
@@ -336,6 +299,11 @@ mod tests {
     use crate::letter::{Block, LetterKey, Span};
     use crate::recipients::Addressee;
     use crate::sender::Sender;
+
+    /// The whole message in one call, as `send` makes it in two.
+    fn build(letter: &Letter, to: &str, pdf: &[u8], ctx: &MailContext) -> Result<Email> {
+        assemble(letter, &headers(letter, to, ctx)?, pdf, ctx)
+    }
 
     fn letter() -> Letter {
         Letter {
@@ -427,5 +395,15 @@ mod tests {
         l.sender.email = None;
         let err = build(&l, "ombudsman@example.kz", b"x", &ctx()).unwrap_err();
         assert!(format!("{err:#}").contains("--from-email"));
+    }
+
+    #[test]
+    fn a_message_id_for_a_re_send_is_carried_and_checked() {
+        let h = headers(&letter(), "ombudsman@example.kz", &ctx()).unwrap();
+        let again = h.with_message_id("<abc.r2@example.org>").unwrap();
+        let e = assemble(&letter(), &again, b"x", &ctx()).unwrap();
+        assert_eq!(e.message_id, "<abc.r2@example.org>");
+        assert!(String::from_utf8_lossy(&e.bytes).contains("Message-ID: <abc.r2@example.org>"));
+        assert!(h.with_message_id("<a@b>\r\nBcc: x@y").is_err());
     }
 }

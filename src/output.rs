@@ -365,6 +365,13 @@ fn refuse_link(path: &Path) -> Result<()> {
 
 /// Writes `bytes` to a new temp file next to `path`, then renames it over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_parts(path, &[bytes], false)
+}
+
+/// Writes `parts`, one after the other, to a new temp file next to `path`, then renames it
+/// over `path`, never through a symbolic link. `durable`: the file is on disk before the
+/// rename (for a file a ledger is about to record).
+pub fn write_parts(path: &Path, parts: &[&[u8]], durable: bool) -> Result<()> {
     refuse_link(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -378,8 +385,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .write(true)
             .create_new(true)
             .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.flush()?;
+        for part in parts {
+            f.write_all(part)?;
+        }
+        if durable {
+            f.sync_all()?;
+        }
         drop(f);
         fs::rename(&tmp, path)
     })();

@@ -152,7 +152,7 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
                     .map_err(|e| format!("{stem}: cannot make the PDF: {e:#}"))?;
                 let headers = match d.by_email() {
                     true => Some(
-                        mail::headers(letter, &d.destination, &ctx, None)
+                        mail::headers(letter, &d.destination, &ctx)
                             .map_err(|e| format!("{e:#}"))?,
                     ),
                     false => None,
@@ -194,9 +194,7 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
         Ok(())
     })?;
     if problems.has_errors() {
-        for d in &problems.items {
-            eprintln!("{d}");
-        }
+        crate::app::print_problems(&problems, false);
         eprintln!("appeal: nothing was sent");
         return Ok(Exit::Invalid);
     }
@@ -211,13 +209,17 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
     if !config.quiet {
         print_plan(config, &items, settings.as_ref(), opts.dry_run)?;
     }
+    let flags = Flags {
+        resend: opts.resend,
+        resend_in_doubt: opts.resend_in_doubt,
+    };
+    let run = Run {
+        config,
+        maker: &maker,
+        ctx: &ctx,
+        flags,
+    };
     if opts.dry_run {
-        let run = Run {
-            config,
-            maker: &maker,
-            ctx: &ctx,
-            flags: Flags::default(),
-        };
         return dry_run(&run, &items);
     }
 
@@ -229,10 +231,6 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
     let lock = match CampaignLock::acquire(&config.root) {
         Ok(l) => l,
         Err(e) => return Ok(fail(format!("{e:#}"))),
-    };
-    let flags = Flags {
-        resend: opts.resend,
-        resend_in_doubt: opts.resend_in_doubt,
     };
     for item in &mut items {
         let Some(key) = &item.key else {
@@ -275,12 +273,6 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
     // Ask first: nothing leaves the machine without an explicit yes. Nothing left to send:
     // no question, no connection.
     let Some(settings) = settings.filter(|_| emails_to_send > 0) else {
-        let run = Run {
-            config,
-            maker: &maker,
-            ctx: &ctx,
-            flags,
-        };
         return write_and_report(&run, items, None, ledger, lock);
     };
     let emails_planned = emails_to_send;
@@ -310,12 +302,6 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
     let password = match smtp::password(&settings) {
         Ok(p) => p,
         Err(e) => return Ok(fail(format!("{e:#}"))),
-    };
-    let run = Run {
-        config,
-        maker: &maker,
-        ctx: &ctx,
-        flags,
     };
     write_and_report(&run, items, Some((settings, password)), ledger, lock)
 }
@@ -420,6 +406,10 @@ fn for_each_to_make<'i, 'a>(
     pick: impl Fn(&Item<'a>) -> bool,
     mut make: impl FnMut(&[(&'i Item<'a>, &Letter)]) -> Result<bool>,
 ) -> Result<()> {
+    // Rendering stops after the last letter to make: a finished campaign renders none again.
+    let Some(last) = items.iter().rposition(&pick) else {
+        return Ok(());
+    };
     let mut next = items.iter();
     let changed = || {
         anyhow::anyhow!(
@@ -443,11 +433,16 @@ fn for_each_to_make<'i, 'a>(
                 return Err(Stopped.into());
             }
         }
+        let seen = items.len() - next.len();
+        if seen > last {
+            return Err(Stopped.into());
+        }
         Ok(())
     });
     match result {
         Err(e) if e.is::<Stopped>() => Ok(()),
-        Ok(()) if next.next().is_some() => Err(changed()),
+        // Every letter to make was made, so the render ended after the last one.
+        Ok(()) => Err(changed()),
         other => other,
     }
 }
@@ -464,14 +459,12 @@ fn dry_run(run: &Run<'_>, items: &[Item<'_>]) -> Result<Exit> {
             for ((item, _), made) in chunk.iter().zip(make_chunk(run, chunk)?) {
                 match &made.email {
                     Some(e) => {
-                        write_copy(&dir.join(format!("{}.eml", item.stem)), &e.eml())?;
+                        write_file(&dir.join(format!("{}.eml", item.stem)), &e.eml(), false)?;
                         emails += 1;
                     }
                     None => {
-                        write_atomic(
-                            &config.out_dir.join(format!("{}.pdf", item.stem)),
-                            &made.pdf,
-                        )?;
+                        let path = config.out_dir.join(format!("{}.pdf", item.stem));
+                        write_file(&path, &[&made.pdf], true)?;
                         pdfs += 1;
                     }
                 }
@@ -510,7 +503,7 @@ impl Hooks for Progress {
         let (stem, to) = (&self.stems[index], &self.destinations[index]);
         if let Outcome::Sent { .. } = outcome {
             let path = self.dir.join(format!("{stem}.eml"));
-            write_copy(&path, &email.eml())
+            write_file(&path, &email.eml(), false)
                 .with_context(|| format!("sent, but cannot keep a copy at {}", path.display()))?;
         }
         // A closed stdout must not stop the sending; the summary will report it.
@@ -653,9 +646,8 @@ fn write_and_report(
                 anyhow::Ok((paper, report))
             })?;
             let (paper, report) = (paper?, report?);
+            let stopping = interrupt.is_set() || ledger.broken().is_some() || paper.error.is_some();
             for (index, outcome) in report.outcomes.iter().enumerate() {
-                let stopping =
-                    interrupt.is_set() || ledger.broken().is_some() || paper.error.is_some();
                 match outcome {
                     Outcome::Sent { .. } => tally.sent += 1,
                     Outcome::Failed { .. } => tally.failed += 1,
@@ -771,7 +763,7 @@ fn write_and_report(
 
 /// What the maker did with the paper letters, and why it stopped early, if it did.
 #[derive(Default)]
-struct Paper {
+struct MakerTally {
     written: usize,
     failed: usize,
     not_started: usize,
@@ -787,7 +779,7 @@ fn make_and_hand_over(
     ledger: &RunLedger,
     items: &[Item<'_>],
     outbox: Option<delivery::Outbox>,
-) -> Result<Paper> {
+) -> Result<MakerTally> {
     let config = run.config;
     let with_email = outbox.is_some();
     let pick =
@@ -796,7 +788,7 @@ fn make_and_hand_over(
         .iter()
         .filter(|i| pick(i) && i.headers.is_none())
         .count();
-    let mut paper = Paper::default();
+    let mut paper = MakerTally::default();
     let mut paper_seen = 0usize;
     let mut out = std::io::stdout();
     let mut next_email = 0usize;
@@ -818,7 +810,9 @@ fn make_and_hand_over(
             .zip(&made)
             .zip(&paths)
             .map(|(((item, _), m), path)| {
-                item.headers.is_none().then(|| write_atomic(path, &m.pdf))
+                item.headers
+                    .is_none()
+                    .then(|| write_file(path, &[&m.pdf], true))
             })
             .collect();
         for (((item, _), path), written) in chunk.iter().zip(&paths).zip(writes) {
@@ -874,52 +868,15 @@ fn make_and_hand_over(
     Ok(paper)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed over. Refuses to write through a symbolic link.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_file(path, bytes, true)
-}
-
-/// Like [`write_atomic`] but without waiting for the disk: for `.eml` copies, one per message,
-/// where an fsync each would cost more than sending (the ledger is the durable record).
-fn write_copy(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_file(path, bytes, false)
-}
-
-fn write_file(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    if let Ok(meta) = std::fs::symlink_metadata(path)
-        && meta.file_type().is_symlink()
-    {
-        bail!(
-            "refusing to write through the symbolic link {}",
-            path.display()
-        );
+/// Writes a letter's PDF (or a message's copy) atomically into its folder, made if need be;
+/// never through a symbolic link. `durable`: on disk before the ledger records it written.
+/// Copies of sent messages are not synced: one fsync per message would cost more than the
+/// sending, and the ledger is the durable record.
+fn write_file(path: &Path, parts: &[&[u8]], durable: bool) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        f.write_all(bytes)
-            .and_then(|()| if sync { f.sync_all() } else { Ok(()) })
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::output::write_parts(path, parts, durable)
 }
 
 #[cfg(test)]
@@ -930,12 +887,12 @@ mod tests {
     fn atomic_write_replaces_and_refuses_symlinks() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a/b.pdf");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
+        write_file(&p, &[b"one"], true).unwrap();
+        write_file(&p, &[b"tw", b"o"], false).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         let link = dir.path().join("a/link.pdf");
         std::os::unix::fs::symlink(dir.path().join("target"), &link).unwrap();
-        assert!(write_atomic(&link, b"x").is_err());
+        assert!(write_file(&link, &[b"x"], true).is_err());
         assert!(!dir.path().join("target").exists());
         let names: Vec<_> = std::fs::read_dir(dir.path().join("a")).unwrap().collect();
         assert_eq!(names.len(), 2, "no temporary file left behind");

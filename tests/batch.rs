@@ -268,11 +268,7 @@ fn run_with_stdin(c: &TestCampaign, args: &[&str], input: &str) -> common::Run {
     });
     let out = child.wait_with_output().expect("wait");
     writer.join().expect("writer");
-    common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::Run::from_output(out)
 }
 
 #[test]

@@ -377,12 +377,7 @@ fn interrupt_during_the_first_message(server: &Server, child: &Child) {
 }
 
 fn finish(child: Child) -> Run {
-    let out = child.wait_with_output().expect("wait");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from_output(child.wait_with_output().expect("wait"))
 }
 
 #[test]

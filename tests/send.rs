@@ -191,22 +191,39 @@ fn plaintext_loopback_send_of_the_example() {
     assert_eq!(seen, EMAILED);
 }
 
+/// A TLS server (STARTTLS, or implicit with `--implicit-tls` in `extra`) with a certificate
+/// from a test CA made now, and one user, `alex`, whose password is [`PASSWORD`].
+struct AuthServer {
+    server: Server,
+    certs: tempfile::TempDir,
+}
+
+impl AuthServer {
+    fn start(extra: &[&str]) -> AuthServer {
+        let certs = make_certs();
+        let file = |f: &str| certs.path().join(f).to_string_lossy().into_owned();
+        let (cert, key) = (file("server.pem"), file("server.key"));
+        let mut args = vec!["--cert", &cert, "--key", &key];
+        args.extend_from_slice(extra);
+        args.extend(["--user", "alex", "--password", PASSWORD]);
+        let server = Server::start(&args);
+        AuthServer { server, certs }
+    }
+
+    /// The test CA's certificate, for `--smtp-ca`.
+    fn ca(&self) -> String {
+        self.certs
+            .path()
+            .join("ca.pem")
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
 #[test]
 fn starttls_and_auth_with_a_test_ca() {
-    let certs = make_certs();
-    let cert = certs.path().join("server.pem");
-    let key = certs.path().join("server.key");
-    let ca = certs.path().join("ca.pem");
-    let server = Server::start(&[
-        "--cert",
-        cert.to_str().expect("utf8"),
-        "--key",
-        key.to_str().expect("utf8"),
-        "--user",
-        "alex",
-        "--password",
-        PASSWORD,
-    ]);
+    let auth = AuthServer::start(&[]);
+    let server = &auth.server;
     let camp = example();
     let url = format!("smtp://alex@localhost:{}", server.port);
 
@@ -226,14 +243,7 @@ fn starttls_and_auth_with_a_test_ca() {
 
     let run = appeal(
         camp.path(),
-        &[
-            "send",
-            "--yes",
-            "--smtp",
-            &url,
-            "--smtp-ca",
-            ca.to_str().expect("utf8"),
-        ],
+        &["send", "--yes", "--smtp", &url, "--smtp-ca", &auth.ca()],
         &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
     );
     run.expect_code(0);
@@ -262,7 +272,7 @@ fn starttls_and_auth_with_a_test_ca() {
         camp.path().join("appeal.toml"),
         format!(
             "{settings}\n[smtp]\nurl = \"{url}\"\nca = \"{}\"\npassword_command = [\"echo\", \"{PASSWORD}\"]\n",
-            ca.display()
+            auth.ca()
         ),
     )
     .expect("write");
@@ -279,23 +289,13 @@ fn starttls_and_auth_with_a_test_ca() {
 
 #[test]
 fn wrong_password_is_one_clear_error_without_a_retry_storm() {
-    let certs = make_certs();
-    let p = |f: &str| certs.path().join(f).to_string_lossy().into_owned();
-    let server = Server::start(&[
-        "--cert",
-        &p("server.pem"),
-        "--key",
-        &p("server.key"),
-        "--user",
-        "alex",
-        "--password",
-        PASSWORD,
-    ]);
+    let auth = AuthServer::start(&[]);
+    let server = &auth.server;
     let camp = example();
     let url = format!("smtp://alex@127.0.0.1:{}", server.port);
     let run = appeal(
         camp.path(),
-        &["send", "--yes", "--smtp", &url, "--smtp-ca", &p("ca.pem")],
+        &["send", "--yes", "--smtp", &url, "--smtp-ca", &auth.ca()],
         &[("APPEAL_SMTP_PASSWORD", "wrong-password-123")],
     );
     assert!(run.code == 1 || run.code == 2, "exit {}", run.code);
@@ -468,19 +468,8 @@ fn no_smtp_settings_names_both_ways_to_configure_it() {
 
 #[test]
 fn implicit_tls_with_auth_and_the_test_ca() {
-    let certs = make_certs();
-    let p = |f: &str| certs.path().join(f).to_string_lossy().into_owned();
-    let server = Server::start(&[
-        "--cert",
-        &p("server.pem"),
-        "--key",
-        &p("server.key"),
-        "--implicit-tls",
-        "--user",
-        "alex",
-        "--password",
-        PASSWORD,
-    ]);
+    let auth = AuthServer::start(&["--implicit-tls"]);
+    let server = &auth.server;
     let camp = example();
     let url = format!("smtps://alex@localhost:{}", server.port);
     appeal(
@@ -493,7 +482,7 @@ fn implicit_tls_with_auth_and_the_test_ca() {
     assert_eq!(server.count("AUTH"), 0);
     let run = appeal(
         camp.path(),
-        &["send", "--yes", "--smtp", &url, "--smtp-ca", &p("ca.pem")],
+        &["send", "--yes", "--smtp", &url, "--smtp-ca", &auth.ca()],
         &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
     );
     run.expect_code(0);
@@ -709,18 +698,8 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
 
 #[test]
 fn the_password_appears_nowhere_even_verbose() {
-    let certs = make_certs();
-    let p = |f: &str| certs.path().join(f).to_string_lossy().into_owned();
-    let server = Server::start(&[
-        "--cert",
-        &p("server.pem"),
-        "--key",
-        &p("server.key"),
-        "--user",
-        "alex",
-        "--password",
-        PASSWORD,
-    ]);
+    let auth = AuthServer::start(&[]);
+    let server = &auth.server;
     let camp = example();
     let url = format!("smtp://alex@127.0.0.1:{}", server.port);
     // A successful send, verbose.
@@ -733,7 +712,7 @@ fn the_password_appears_nowhere_even_verbose() {
             "--smtp",
             &url,
             "--smtp-ca",
-            &p("ca.pem"),
+            &auth.ca(),
         ],
         &[("APPEAL_SMTP_PASSWORD", PASSWORD)],
     );
@@ -750,7 +729,7 @@ fn the_password_appears_nowhere_even_verbose() {
             "--smtp",
             &url,
             "--smtp-ca",
-            &p("ca.pem"),
+            &auth.ca(),
         ],
         &[("APPEAL_SMTP_PASSWORD", wrong)],
     );

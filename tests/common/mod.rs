@@ -176,7 +176,11 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Run {
 impl Run {
     /// Runs `cmd` to the end and keeps what it said.
     pub fn of(cmd: &mut Command) -> Run {
-        let out = cmd.output().expect("run appeal");
+        Run::from_output(cmd.output().expect("run appeal"))
+    }
+
+    /// What a finished process said.
+    pub fn from_output(out: std::process::Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
