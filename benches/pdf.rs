@@ -16,21 +16,21 @@ fn main() -> anyhow::Result<()> {
     };
     let mut problems = appeal::diag::Problems::default();
     let mut letters = Vec::new();
-    appeal::batch::for_each_chunk(&config, &mut problems, |chunk| {
+    appeal::letter::run::for_each_chunk(&config, &mut problems, |chunk| {
         letters.extend(chunk);
         Ok(())
     })?;
     let letter = letters
         .first()
         .ok_or_else(|| anyhow::anyhow!("no letter"))?;
-    let family = appeal::fonts::Family::bundled()?;
+    let family = appeal::paper::fonts::Family::bundled()?;
 
     let start = Instant::now();
-    let laid = appeal::layout::layout(letter, config.paper, &family);
-    let writer = appeal::pdf::Writer::prepare(&family, [&laid], None)?;
+    let laid = appeal::paper::layout::layout(letter, config.paper, &family);
+    let writer = appeal::paper::writer::Writer::prepare(&family, [&laid], None)?;
     let prepare = start.elapsed();
 
-    let meta = appeal::pdf::Meta {
+    let meta = appeal::paper::writer::Meta {
         title: &letter.title,
         author: &letter.sender.name,
         subject: &letter.subject,
@@ -41,13 +41,13 @@ fn main() -> anyhow::Result<()> {
     let mut bytes = 0;
     // Warm up.
     for _ in 0..50 {
-        let laid = appeal::layout::layout(letter, config.paper, &family);
+        let laid = appeal::paper::layout::layout(letter, config.paper, &family);
         bytes = writer.write(&laid, &meta)?.len();
     }
     let start = Instant::now();
     let cpu_start = thread_cpu_seconds();
     for _ in 0..n {
-        let laid = appeal::layout::layout(letter, config.paper, &family);
+        let laid = appeal::paper::layout::layout(letter, config.paper, &family);
         bytes = std::hint::black_box(writer.write(&laid, &meta)?).len();
     }
     let per = start.elapsed().as_secs_f64() * 1000.0 / f64::from(n);

@@ -1,34 +1,23 @@
 //! `appeal` turns one advocacy appeal into a personal letter for every authority on a list.
 //!
-//! The pipeline: [`config`] loads and checks the campaign ([`campaign`], [`recipients`],
-//! [`sender`], [`settings`]); [`letter`] renders each letter; [`plan`] decides how it travels;
-//! [`app`] runs the commands.
+//! The layers, top to bottom (imports point down only): [`app`] dispatches the command line
+//! to [`commands`]; they use [`paper`] (PDF), [`email`] (SMTP) and [`ledger`] (what was
+//! delivered); those render the run's letters from [`letter`]; [`config`] loads and checks
+//! what a command needs from the files of [`model`]; [`cli`], [`diag`], [`exit`], [`term`],
+//! [`files`], [`digest`] and [`clock`] are leaves that anything may use.
 
 pub mod app;
-pub mod batch;
-pub mod campaign;
 pub mod cli;
+pub mod clock;
+pub mod commands;
 pub mod config;
-pub mod delivery;
 pub mod diag;
+pub mod digest;
+pub mod email;
 pub mod exit;
-pub mod fonts;
-pub mod init;
-pub mod layout;
+pub mod files;
 pub mod ledger;
 pub mod letter;
-pub mod lines;
-pub mod lint;
-pub mod locale;
-pub mod mail;
-pub mod output;
-pub mod pdf;
-pub mod plan;
-pub mod recipients;
-pub mod send;
-pub mod send_ledger;
-pub mod sender;
-pub mod settings;
-pub mod signatories;
-pub mod smtp;
-pub mod status;
+pub mod model;
+pub mod paper;
+pub mod term;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use appeal::ledger::{Key, Ledger, State};
 use appeal::letter::LetterKey;
-use appeal::recipients::Channel;
+use appeal::model::recipients::Channel;
 
 const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use appeal::ledger::{self, Decision, Flags, Key, Ledger};
 use appeal::letter::LetterKey;
-use appeal::recipients::Channel;
+use appeal::model::recipients::Channel;
 use common::TestCampaign;
 
 const SENDER: &str = "alex@example.org";

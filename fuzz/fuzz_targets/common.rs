@@ -1,8 +1,8 @@
 //! A fixed campaign, recipient and sender for the targets that fuzz what goes into a letter.
 
-use appeal::campaign::Campaign;
-use appeal::recipients::Recipient;
-use appeal::sender::Sender;
+use appeal::model::campaign::Campaign;
+use appeal::model::recipients::Recipient;
+use appeal::model::sender::Sender;
 
 pub const CAMPAIGN: &str = "title = \"Fuzz\"\nlanguage = \"en\"\n[subject]\nen = \"S\"\nru = \"Т\"\n[salutation]\nen = \"Dear\"\nru = \"Уважаемый\"\n[closing]\nen = \"Yours\"\nru = \"С уважением\"\n[facts]\nname = \"Musagali Duambekov\"\nlist = [\"a\", \"b\"]\n[[source]]\nkey = \"hrw\"\ntitle = \"Letter\"\nurl = \"http://example.org/a_b\"\n";
 
@@ -25,7 +25,7 @@ pub fn campaign(template: String) -> Option<Campaign> {
 
 pub fn recipient() -> Recipient {
     let source = appeal::diag::Source { path: "r.toml".into(), text: RECIPIENTS.to_string() };
-    let (mut list, _) = appeal::recipients::parse(&source).expect("fixed recipients parse");
+    let (mut list, _) = appeal::model::recipients::parse(&source).expect("fixed recipients parse");
     list.remove(0)
 }
 

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::{Entry, FILE, Key, State};
-use crate::recipients::Channel;
+use crate::model::recipients::Channel;
 
 /// Schema migrations, in order; `PRAGMA user_version` is how many have run. Never edit one
 /// that has shipped: add a new one.
@@ -58,9 +58,8 @@ fn parse_channel(s: &str) -> Result<Channel> {
 /// Refuses a symlink or a non-directory at `.appeal` and symlinks at the database files:
 /// the ledger is never written through a link someone else planted.
 pub(super) fn check_paths(dir: &Path) -> Result<()> {
-    let meta = std::fs::symlink_metadata(dir);
-    if let Ok(m) = &meta {
-        if m.file_type().is_symlink() {
+    if let Ok(m) = std::fs::symlink_metadata(dir) {
+        if crate::files::is_link(dir) {
             bail!(
                 "{} is a symbolic link; the ledger is never written through a link. Replace it with a directory",
                 dir.display()
@@ -73,7 +72,7 @@ pub(super) fn check_paths(dir: &Path) -> Result<()> {
     for name in [FILE, "ledger.db-wal", "ledger.db-shm", "ledger.db-journal"] {
         let p = dir.join(name);
         if let Ok(m) = std::fs::symlink_metadata(&p) {
-            if m.file_type().is_symlink() {
+            if crate::files::is_link(&p) {
                 bail!(
                     "{} is a symbolic link; the ledger is never written through a link",
                     p.display()

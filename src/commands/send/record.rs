@@ -1,0 +1,411 @@
+//! How `appeal send` keeps the ledger (SPEC section 5): the campaign lock, what a letter's
+//! content hash covers, the Message-ID of a forced re-send, Ctrl-C, and the delivery hooks that
+//! record *pending* before each transaction, *sending* before DATA and the outcome after it.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, anyhow, bail};
+use sha2::{Digest, Sha256};
+
+use crate::email::delivery::{Hooks, Outcome};
+use crate::email::message::{Email, FileAttachment};
+use crate::ledger::{self, Attempt, Decision, Flags, Key, Ledger, State};
+use crate::letter::Letter;
+use crate::model::recipients::Channel;
+
+/// The lock file under `.appeal/`: held (flock, exclusive) for the whole of a `send`.
+pub const LOCK_FILE: &str = "lock";
+
+/// An exclusive lock on the campaign, released when dropped (or when the process dies, even
+/// by `kill -9`: the kernel drops the lock with the file descriptor).
+#[derive(Debug)]
+pub struct CampaignLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+impl CampaignLock {
+    /// Takes the lock of `<campaign_dir>/.appeal/` without waiting. The directory must exist
+    /// (opening the ledger makes it).
+    pub fn acquire(campaign_dir: &Path) -> Result<CampaignLock> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = campaign_dir.join(ledger::DIR).join(LOCK_FILE);
+        if let Ok(meta) = std::fs::symlink_metadata(&path)
+            && !meta.is_file()
+        {
+            bail!(
+                "{} is not a regular file (a link?); remove it and run again",
+                path.display()
+            );
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot open the campaign lock {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(CampaignLock { _file: file, path }),
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "another `appeal send` is running for this campaign (it holds {}); wait for it \
+                 to finish, then run `appeal status`",
+                path.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(anyhow!(e).context(format!("cannot lock {}", path.display())))
+            }
+        }
+    }
+}
+
+/// The content hash of a letter as the ledger keeps it: SHA-256 over what defines the letter
+/// for its reader: channel, destination, subject, the text (with the date of the run replaced,
+/// so re-running tomorrow is not a "change"), and for email the attachments. Not the Date
+/// header, not the PDF bytes (their metadata carry the time they were made).
+pub fn letter_hash(
+    letter: &Letter,
+    channel: Channel,
+    destination: &str,
+    today: &str,
+    attachments: &[FileAttachment],
+) -> String {
+    let mut text = letter.to_text(72, false);
+    if !today.is_empty() {
+        text = text.replace(today, "{{today}}");
+    }
+    let mut h = Sha256::new();
+    for part in [
+        "appeal letter v1",
+        channel.as_str(),
+        destination.trim(),
+        letter.subject.as_str(),
+        text.as_str(),
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    if channel == Channel::Email {
+        for a in attachments {
+            h.update((a.name.len() as u64).to_be_bytes());
+            h.update(a.name.as_bytes());
+            h.update(Sha256::digest(&a.bytes));
+        }
+    }
+    crate::digest::hex(&h.finalize())
+}
+
+/// The Message-ID of delivery number `attempt` forced with `--resend`: the stable one with the
+/// attempt number in its local part, so it differs from every earlier delivery's.
+pub fn resend_message_id(stable: &str, attempt: u32) -> String {
+    let inner = stable.trim().trim_start_matches('<').trim_end_matches('>');
+    match inner.split_once('@') {
+        Some((local, domain)) => format!("<{local}.r{attempt}@{domain}>"),
+        None => format!("<{inner}.r{attempt}>"),
+    }
+}
+
+/// Set by Ctrl-C (SIGINT) during `send`: start no new message, finish those in flight.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    /// Catches SIGINT from now on (for the rest of the process) on a small thread of its own.
+    /// Returns once the handler is in place.
+    pub fn install() -> Result<Interrupt> {
+        let flag = Interrupt::default();
+        let set = flag.clone();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
+        std::thread::Builder::new()
+            .name("appeal-sigint".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(anyhow!(e)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    use tokio::signal::unix::{SignalKind, signal};
+                    let mut sigint = match signal(SignalKind::interrupt()) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(anyhow!(e)));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    while sigint.recv().await.is_some() {
+                        if !set.0.swap(true, Ordering::SeqCst) {
+                            eprintln!(
+                                "\nappeal: interrupted: starting no new message; finishing those \
+                                 in flight (Ctrl-C again to stop at once)"
+                            );
+                        } else {
+                            // A second Ctrl-C: stop now. The ledger already says `sending` for
+                            // any message cut off, which the next run reports as in doubt.
+                            eprintln!(
+                                "\nappeal: interrupted again: stopping now; messages cut off are \
+                                 in doubt (see `appeal status`)"
+                            );
+                            std::process::exit(i32::from(crate::exit::Exit::Interrupted.code()));
+                        }
+                    }
+                });
+            })
+            .context("cannot start the Ctrl-C handler")?;
+        ready_rx
+            .recv()
+            .map_err(|_| anyhow!("the Ctrl-C handler did not start"))?
+            .context("cannot catch Ctrl-C")?;
+        Ok(flag)
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The ledger of one `send` run, shared by the PDF loop and the delivery hooks. Once a write
+/// fails it is `broken` and nothing more may start.
+pub struct RunLedger {
+    ledger: Mutex<Ledger>,
+    broken: Mutex<Option<String>>,
+    pub interrupt: Interrupt,
+}
+
+impl RunLedger {
+    pub fn new(ledger: Ledger, interrupt: Interrupt) -> RunLedger {
+        RunLedger {
+            ledger: Mutex::new(ledger),
+            broken: Mutex::new(None),
+            interrupt,
+        }
+    }
+
+    /// Why the ledger can no longer be written, once a write failed.
+    pub fn broken(&self) -> Option<String> {
+        self.broken.lock().ok().and_then(|b| b.clone())
+    }
+
+    /// Runs one write on the ledger; an error marks the ledger broken (sending stops).
+    pub fn write<T>(&self, f: impl FnOnce(&mut Ledger) -> Result<T>) -> Result<T> {
+        if let Some(why) = self.broken() {
+            bail!("the ledger cannot be written ({why})");
+        }
+        let result = match self.ledger.lock() {
+            Ok(mut l) => f(&mut l),
+            Err(_) => Err(anyhow!("internal: the ledger lock is poisoned")),
+        };
+        if let Err(e) = &result
+            && let Ok(mut b) = self.broken.lock()
+            && b.is_none()
+        {
+            *b = Some(format!("{e:#}"));
+        }
+        result
+    }
+
+    /// Marks the ledger broken by an error met outside [`RunLedger::write`].
+    pub fn fail(&self, e: &anyhow::Error) {
+        if let Ok(mut b) = self.broken.lock()
+            && b.is_none()
+        {
+            *b = Some(format!("{e:#}"));
+        }
+    }
+
+    pub fn decide(&self, key: &Key, hash: &str, flags: Flags) -> Result<Decision> {
+        match self.ledger.lock() {
+            Ok(l) => l.decide(key, hash, flags),
+            Err(_) => Err(anyhow!("internal: the ledger lock is poisoned")),
+        }
+    }
+}
+
+/// One email of the run, as the ledger knows it.
+pub struct Tracked {
+    pub key: Key,
+    pub hash: String,
+    /// The permission from `decide`, spent by the first `mark_pending`.
+    pub attempt: Option<Attempt>,
+}
+
+/// Delivery hooks that record every step in the ledger before passing the outcome on.
+pub struct Recorder<H: Hooks> {
+    pub run: Arc<RunLedger>,
+    tracked: Mutex<Vec<Tracked>>,
+    started: Vec<AtomicBool>,
+    flags: Flags,
+    inner: H,
+}
+
+impl<H: Hooks> Recorder<H> {
+    pub fn new(run: Arc<RunLedger>, tracked: Vec<Tracked>, flags: Flags, inner: H) -> Self {
+        let started = tracked.iter().map(|_| AtomicBool::new(false)).collect();
+        Recorder {
+            run,
+            tracked: Mutex::new(tracked),
+            started,
+            flags,
+            inner,
+        }
+    }
+
+    /// Whether a transaction was started (and recorded) for email `index`.
+    pub fn started(&self, index: usize) -> bool {
+        self.started
+            .get(index)
+            .is_some_and(|s| s.load(Ordering::SeqCst))
+    }
+
+    fn key(&self, index: usize) -> Result<(Key, String)> {
+        let t = self
+            .tracked
+            .lock()
+            .map_err(|_| anyhow!("internal: poisoned"))?;
+        let t = t
+            .get(index)
+            .ok_or_else(|| anyhow!("internal: no letter {index}"))?;
+        Ok((t.key.clone(), t.hash.clone()))
+    }
+}
+
+impl<H: Hooks> Hooks for Recorder<H> {
+    fn before_transaction(&self, index: usize, email: &Email) -> Result<()> {
+        if self.run.interrupt.is_set() {
+            bail!("interrupted by Ctrl-C");
+        }
+        let first = self
+            .tracked
+            .lock()
+            .map_err(|_| anyhow!("internal: poisoned"))?
+            .get_mut(index)
+            .and_then(|t| t.attempt.take());
+        let (key, hash) = self.key(index)?;
+        let flags = self.flags;
+        self.run.write(|l| {
+            let attempt = match first {
+                Some(a) => a,
+                None => {
+                    // A retry within this run. Still pending: nothing reached the server.
+                    // Sending: the server answered the data with a transient reply, so it does
+                    // not have the message: record that, then ask again.
+                    let state = l.get(&key)?.map(|e| e.state);
+                    match state {
+                        Some(State::Pending) => return Ok(()),
+                        Some(State::Sending) => {
+                            l.mark_deferred(&key, "transient reply to the message; retrying")?
+                        }
+                        _ => {}
+                    }
+                    match l.decide(&key, &hash, flags)? {
+                        Decision::Send(a) => a,
+                        other => bail!("the ledger no longer allows sending {key}: {other:?}"),
+                    }
+                }
+            };
+            l.mark_pending(&attempt, &email.message_id, &hash)
+        })?;
+        if let Some(s) = self.started.get(index) {
+            s.store(true, Ordering::SeqCst);
+        }
+        self.inner.before_transaction(index, email)
+    }
+
+    fn before_data(&self, index: usize, email: &Email) -> Result<()> {
+        let (key, _) = self.key(index)?;
+        // Committed under the ledger's lock, then on disk outside it: connections reaching
+        // DATA together share one disk sync.
+        let ticket = self.run.write(|l| l.mark_data_started_shared(&key))?;
+        if let Err(e) = ticket.wait() {
+            let e = e.context(format!("cannot record {key} as sending"));
+            self.run.fail(&e);
+            return Err(e);
+        }
+        self.inner.before_data(index, email)
+    }
+
+    fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()> {
+        let recorded = if self.started(index) {
+            let (key, _) = self.key(index)?;
+            self.run.write(|l| match outcome {
+                Outcome::Sent { reply, .. } => l.mark_sent(&key, reply),
+                Outcome::Failed { reason } => l.mark_failed(&key, reason),
+                Outcome::Deferred { reason } => l.mark_deferred(&key, reason),
+                Outcome::InDoubt { reason } => l.mark_in_doubt(&key, reason),
+            })
+        } else if self.run.interrupt.is_set() || self.run.broken().is_some() {
+            // Never started, and the run is stopping: nothing to record or to say per letter.
+            return Ok(());
+        } else {
+            Ok(())
+        };
+        let shown = self.inner.outcome(index, email, outcome);
+        recorded.and(shown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forced_resend_gets_a_new_message_id() {
+        assert_eq!(
+            resend_message_id("<abc@example.org>", 2),
+            "<abc.r2@example.org>"
+        );
+        assert_ne!(
+            resend_message_id("<abc@example.org>", 2),
+            resend_message_id("<abc@example.org>", 3)
+        );
+    }
+
+    #[test]
+    fn a_shared_sync_records_sending_on_disk() {
+        use crate::letter::LetterKey;
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(dir.path()).unwrap();
+        let key = Key::new(
+            &LetterKey {
+                campaign: "c".into(),
+                signatory: None,
+                recipient: "r".into(),
+            },
+            "a@example.org",
+            Channel::Email,
+        );
+        let hash = ledger::content_hash(b"x");
+        let Decision::Send(a) = l.decide(&key, &hash, Flags::default()).unwrap() else {
+            panic!("expected Send");
+        };
+        l.mark_pending(&a, "<m@example.org>", &hash).unwrap();
+        let ticket = l.mark_data_started_shared(&key).unwrap();
+        let other = Ledger::open_read_only(dir.path()).unwrap().unwrap();
+        assert_eq!(other.get(&key).unwrap().unwrap().state, State::Sending);
+        ticket.wait().unwrap();
+        l.mark_sent(&key, "250 ok").unwrap();
+        l.flush().unwrap();
+        assert_eq!(other.get(&key).unwrap().unwrap().state, State::Sent);
+    }
+
+    #[test]
+    fn the_lock_is_exclusive_and_released_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(ledger::DIR)).unwrap();
+        let first = CampaignLock::acquire(dir.path()).unwrap();
+        let err = CampaignLock::acquire(dir.path()).unwrap_err();
+        assert!(format!("{err:#}").contains("another `appeal send`"));
+        drop(first);
+        CampaignLock::acquire(dir.path()).unwrap();
+    }
+}

@@ -1,0 +1,31 @@
+//! Digests as text: the one spelling of a SHA-256 sum (lower-case hex) that the ledger's
+//! content hashes, Message-IDs and attachment boundaries share.
+
+use sha2::{Digest, Sha256};
+
+/// `bytes` as lower-case hex, two digits a byte.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The SHA-256 of `bytes`, in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sha256_of_nothing_is_the_known_value() {
+        assert_eq!(
+            super::sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(super::hex(&[0, 15, 255]), "000fff");
+    }
+}

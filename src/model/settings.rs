@@ -1,0 +1,115 @@
+//! `appeal.toml`: sender defaults and delivery settings shared by every command. Never a password.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diag::{Problems, Source, toml_error};
+use crate::model::sender::RawSender;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    #[serde(default)]
+    pub sender: RawSender,
+    pub smtp: Option<RawSmtp>,
+    /// Paper size default: "a4" or "letter".
+    pub paper: Option<Spanned<String>>,
+    /// A TTF to use instead of the bundled font (regular weight).
+    pub font: Option<Spanned<String>>,
+    /// Email-to-fax gateway pattern, e.g. "{number}@fax.example.net".
+    pub fax_gateway: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    pub url: Option<Spanned<String>>,
+    pub from: Option<Spanned<String>>,
+    pub password_command: Option<Vec<String>>,
+    pub ca: Option<Spanned<String>>,
+    pub rate: Option<Spanned<String>>,
+    pub connections: Option<Spanned<u32>>,
+    pub timeout: Option<Spanned<u64>>,
+    /// A `password = ...` key is recognised only to refuse it with a clear message.
+    pub password: Option<Spanned<toml::Value>>,
+}
+
+/// The parsed file and its source, for located errors later.
+pub struct Settings {
+    pub raw: RawSettings,
+    pub source: Option<Source>,
+}
+
+pub fn load(path: &Path, shown: &Path, problems: &mut Problems) -> Settings {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Settings {
+                raw: RawSettings::default(),
+                source: None,
+            };
+        }
+        Err(e) => {
+            problems.error(shown, None, format!("cannot read settings: {e}"));
+            return Settings {
+                raw: RawSettings::default(),
+                source: None,
+            };
+        }
+    };
+    let source = Source {
+        path: shown.to_path_buf(),
+        text,
+    };
+    let raw = match toml::from_str::<RawSettings>(&source.text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            problems.push(toml_error(&source, &e));
+            RawSettings::default()
+        }
+    };
+    if let Some(p) = raw.smtp.as_ref().and_then(|s| s.password.as_ref()) {
+        problems.push(source.error_at(&p.span(), "a password does not belong in appeal.toml: set APPEAL_SMTP_PASSWORD or password_command"));
+    }
+    if let Some(g) = &raw.fax_gateway {
+        let pattern = g.get_ref();
+        let sample = pattern.replace("{number}", "4930123456");
+        if !pattern.contains("{number}") {
+            problems.push(source.error_at(
+                &g.span(),
+                "fax_gateway must contain {number}, e.g. \"{number}@fax.example.net\"",
+            ));
+        } else if let Some(why) = crate::model::recipients::email_problem(&sample) {
+            problems.push(source.error_at(
+                &g.span(),
+                format!("fax_gateway does not make an email address: {why}"),
+            ));
+        }
+    }
+    if let Some(p) = &raw.paper
+        && !matches!(p.get_ref().as_str(), "a4" | "letter")
+    {
+        problems.push(source.error_at(
+            &p.span(),
+            format!(
+                "paper must be \"a4\" or \"letter\", not `{}`",
+                p.get_ref().escape_debug()
+            ),
+        ));
+    }
+    Settings {
+        raw,
+        source: Some(source),
+    }
+}
+
+/// The paper a letter is printed on, from `--paper` or `paper` in `appeal.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paper {
+    /// ISO A4, 210 × 297 mm (DIN 5008 form B).
+    A4,
+    /// US Letter, 8.5 × 11 in (#10 window envelope).
+    Letter,
+}

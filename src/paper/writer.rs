@@ -1,0 +1,340 @@
+//! Positioned pages → PDF bytes, with printpdf. The only module that knows the PDF writer.
+//!
+//! Fonts are subset once per batch (every character of every letter, per style) and the
+//! compressed font programs are reused by every document, so a letter costs its content
+//! streams and not a font subsetting and deflate of its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow};
+use flate2::Compression;
+use flate2::write::ZlibEncoder;
+use lopdf::{Object, StringFormat};
+use printpdf::{
+    FontId, Line, LinePoint, Op, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, RawImage, Rect, TextItem, TextMatrix, XObject, XObjectId,
+    XObjectTransform,
+};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::paper::fonts::{Family, describe};
+use crate::paper::metrics::Style;
+use crate::paper::page::Laid;
+
+/// Document metadata.
+pub struct Meta<'a> {
+    pub title: &'a str,
+    pub author: &'a str,
+    pub subject: &'a str,
+    pub language: &'a str,
+    /// Creation date, seconds since the epoch (`APPEAL_NOW` in tests).
+    pub created: i64,
+}
+
+/// A subset font ready to embed: parsed for printpdf, and its program deflated once.
+struct Embedded {
+    id: FontId,
+    font: ParsedFont,
+    compressed: Vec<u8>,
+}
+
+/// Writes PDFs for one batch of letters.
+pub struct Writer {
+    fonts: Vec<(Style, Embedded)>,
+    /// The style whose font draws each style: with one `--font` file, all four share one.
+    canonical: [Style; 4],
+    signature: Option<RawImage>,
+}
+
+fn deflate(bytes: &[u8], level: Compression) -> Result<Vec<u8>> {
+    let mut z = ZlibEncoder::new(Vec::with_capacity(bytes.len() / 2), level);
+    z.write_all(bytes)?;
+    Ok(z.finish()?)
+}
+
+thread_local! {
+    /// One deflate state per thread, reset between streams: setting one up costs more than
+    /// compressing a letter's content stream.
+    static FAST: std::cell::RefCell<flate2::Compress> =
+        std::cell::RefCell::new(flate2::Compress::new(Compression::new(FAST_LEVEL), true));
+}
+
+/// Level for per-letter streams (page content, ToUnicode): small text compresses well fast.
+const FAST_LEVEL: u32 = 2;
+
+fn deflate_fast(bytes: &[u8]) -> Result<Vec<u8>> {
+    FAST.with(|z| {
+        let mut z = z.borrow_mut();
+        z.reset();
+        let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
+        loop {
+            let done = z.total_in() as usize;
+            let status = z.compress_vec(&bytes[done..], &mut out, flate2::FlushCompress::Finish)?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(out);
+            }
+            out.reserve(out.capacity().max(256));
+        }
+    })
+}
+
+impl Writer {
+    /// Subsets the family to the characters `docs` use. Every character must have a glyph
+    /// (see [`Family::missing`]).
+    pub fn prepare<'a>(
+        family: &Family,
+        docs: impl IntoIterator<Item = &'a Laid>,
+        signature: Option<&Path>,
+    ) -> Result<Writer> {
+        let canonical = Style::ALL.map(|s| {
+            Style::ALL
+                .into_iter()
+                .find(|c| std::ptr::eq(family.face(*c), family.face(s)))
+                .unwrap_or(s)
+        });
+        // Which characters each style draws, gathered in parallel: a chunk of a batch holds
+        // hundreds of letters, and this pass over every character would otherwise be the
+        // serial part of writing them.
+        let docs: Vec<&Laid> = docs.into_iter().collect();
+        let used: BTreeMap<Style, BTreeSet<char>> = docs
+            .par_iter()
+            .map(|laid| {
+                let mut used: BTreeMap<Style, BTreeSet<char>> = BTreeMap::new();
+                for run in laid.pages.iter().flat_map(|p| &p.runs) {
+                    used.entry(canonical[run.style.index()])
+                        .or_default()
+                        .extend(run.text.chars());
+                }
+                used
+            })
+            .reduce(BTreeMap::new, |mut a, b| {
+                for (style, chars) in b {
+                    a.entry(style).or_default().extend(chars);
+                }
+                a
+            });
+        let mut fonts = Vec::new();
+        for (style, chars) in used {
+            let face = family.face(style);
+            let mut remapper = subsetter::GlyphRemapper::new();
+            let mut map = BTreeMap::new();
+            for c in chars {
+                let gid = face
+                    .glyph(c)
+                    .ok_or_else(|| anyhow!("the font has no glyph for {}", describe(c)))?;
+                map.insert(u32::from(c), remapper.remap(gid));
+            }
+            let program = subsetter::subset(face.bytes.as_slice(), 0, &remapper)
+                .map_err(|e| anyhow!("cannot subset the font {}: {e}", face.name))?;
+            let mut warnings = Vec::new();
+            let mut font = ParsedFont::from_bytes(&program, 0, &mut warnings)
+                .ok_or_else(|| anyhow!("cannot read back the subset of {}", face.name))?;
+            // The subset has no cmap: the PDF's ToUnicode map comes from this one.
+            font.codepoint_to_glyph = map;
+            let digest = Sha256::digest(&program);
+            let tag: String = digest[..6]
+                .iter()
+                .map(|b| char::from(b'A' + b % 26))
+                .collect();
+            font.font_name = Some(format!("{tag}+{}", face.name));
+            let compressed = deflate(&program, Compression::best())?;
+            fonts.push((
+                style,
+                Embedded {
+                    id: FontId(format!("F{}", style.index() + 1)),
+                    font,
+                    compressed,
+                },
+            ));
+        }
+        let signature = match signature {
+            Some(path) => {
+                let bytes = std::fs::read(path)
+                    .with_context(|| format!("cannot read the signature {}", path.display()))?;
+                let mut warnings = Vec::new();
+                Some(
+                    RawImage::decode_from_bytes(&bytes, &mut warnings).map_err(|e| {
+                        anyhow!("cannot read the signature {}: {e}", path.display())
+                    })?,
+                )
+            }
+            None => None,
+        };
+        Ok(Writer {
+            fonts,
+            canonical,
+            signature,
+        })
+    }
+
+    fn font(&self, style: Style) -> Option<&Embedded> {
+        let style = self.canonical[style.index()];
+        self.fonts.iter().find(|(s, _)| *s == style).map(|(_, e)| e)
+    }
+
+    /// One document from laid-out pages.
+    pub fn write(&self, laid: &Laid, meta: &Meta) -> Result<Vec<u8>> {
+        let mut doc = PdfDocument::new(meta.title);
+        let date = printpdf::OffsetDateTime::from_unix_timestamp(meta.created)
+            .map_err(|e| anyhow!("bad creation date: {e}"))?;
+        let info = &mut doc.metadata.info;
+        info.author = meta.author.to_string();
+        info.subject = meta.subject.to_string();
+        info.creator = "appeal".to_string();
+        info.producer = format!("appeal {} (printpdf)", env!("CARGO_PKG_VERSION"));
+        info.creation_date = date;
+        info.modification_date = date;
+        info.metadata_date = date;
+        for (_, e) in &self.fonts {
+            doc.resources
+                .fonts
+                .map
+                .insert(e.id.clone(), PdfFont::new(e.font.clone()));
+        }
+        let signature_id = XObjectId("Signature".to_string());
+        if let Some(img) = &self.signature {
+            doc.resources
+                .xobjects
+                .map
+                .insert(signature_id.clone(), XObject::Image(img.clone()));
+        }
+        let h = laid.height;
+        let mut pages = Vec::with_capacity(laid.pages.len());
+        for page in &laid.pages {
+            let mut ops = Vec::with_capacity(page.runs.len() * 3 + page.rules.len() * 2 + 4);
+            for rule in &page.rules {
+                ops.push(Op::SetOutlineThickness {
+                    pt: Pt(rule.thickness),
+                });
+                ops.push(Op::DrawLine {
+                    line: Line {
+                        points: vec![
+                            LinePoint {
+                                p: Point {
+                                    x: Pt(rule.x1),
+                                    y: Pt(h - rule.y1),
+                                },
+                                bezier: false,
+                            },
+                            LinePoint {
+                                p: Point {
+                                    x: Pt(rule.x2),
+                                    y: Pt(h - rule.y2),
+                                },
+                                bezier: false,
+                            },
+                        ],
+                        is_closed: false,
+                    },
+                });
+            }
+            if let (Some(place), Some(img)) = (page.signature, &self.signature) {
+                let (w, ih) = (img.width.max(1) as f32, img.height.max(1) as f32);
+                let scale = (place.width / w).min(place.height / ih);
+                ops.push(Op::UseXobject {
+                    id: signature_id.clone(),
+                    transform: XObjectTransform {
+                        translate_x: Some(Pt(place.x)),
+                        translate_y: Some(Pt(h - place.y - ih * scale)),
+                        scale_x: Some(scale),
+                        scale_y: Some(scale),
+                        dpi: Some(72.0),
+                        ..Default::default()
+                    },
+                });
+            }
+            ops.push(Op::StartTextSection);
+            let mut current: Option<(Style, f32)> = None;
+            for run in &page.runs {
+                let Some(font) = self.font(run.style) else {
+                    return Err(anyhow!("no font prepared for {:?} text", run.style));
+                };
+                if current != Some((run.style, run.size)) {
+                    ops.push(Op::SetFont {
+                        font: PdfFontHandle::External(font.id.clone()),
+                        size: Pt(run.size),
+                    });
+                    current = Some((run.style, run.size));
+                }
+                ops.push(Op::SetTextMatrix {
+                    matrix: TextMatrix::Translate(Pt(run.x), Pt(h - run.y)),
+                });
+                ops.push(Op::ShowText {
+                    items: vec![TextItem::Text(run.text.clone())],
+                });
+            }
+            ops.push(Op::EndTextSection);
+            pages.push(PdfPage {
+                media_box: Rect::from_wh(Pt(laid.width), Pt(h)),
+                trim_box: Rect::from_wh(Pt(laid.width), Pt(h)),
+                crop_box: Rect::from_wh(Pt(laid.width), Pt(h)),
+                ops,
+            });
+        }
+        doc.pages = pages;
+        let opts = PdfSaveOptions {
+            optimize: false,
+            subset_fonts: false,
+            ..Default::default()
+        };
+        let mut warnings = Vec::new();
+        let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
+        self.finish(&mut lo, meta)?;
+        let mut out = Vec::with_capacity(32 * 1024);
+        lo.save_to(&mut out).context("cannot serialise the PDF")?;
+        Ok(out)
+    }
+
+    /// Swaps in the pre-compressed font programs, compresses the rest, sets the language and
+    /// a document id derived from the content (so equal input gives equal bytes).
+    fn finish(&self, lo: &mut lopdf::Document, meta: &Meta) -> Result<()> {
+        let mut hasher = Sha256::new();
+        for obj in lo.objects.values_mut() {
+            let Object::Stream(stream) = obj else {
+                continue;
+            };
+            if stream.dict.get(b"Filter").is_ok() {
+                continue;
+            }
+            let embedded = stream.dict.get(b"Length1").ok().and_then(|_| {
+                self.fonts
+                    .iter()
+                    .map(|(_, e)| e)
+                    .find(|e| e.font.original_bytes == stream.content)
+            });
+            let compressed = match embedded {
+                Some(e) => e.compressed.clone(),
+                None => {
+                    // Deflate is deterministic: hashing its (smaller) output is as stable
+                    // and costs a third of hashing the input.
+                    let z = deflate_fast(&stream.content)?;
+                    hasher.update(&z);
+                    z
+                }
+            };
+            stream
+                .dict
+                .set("Filter", Object::Name(b"FlateDecode".to_vec()));
+            stream.set_content(compressed);
+        }
+        hasher.update(meta.title.as_bytes());
+        hasher.update(meta.subject.as_bytes());
+        let id = Object::String(hasher.finalize()[..16].to_vec(), StringFormat::Hexadecimal);
+        lo.trailer.set("ID", Object::Array(vec![id.clone(), id]));
+        let root = lo
+            .trailer
+            .get(b"Root")
+            .and_then(Object::as_reference)
+            .map_err(|e| anyhow!("PDF without a catalog: {e}"))?;
+        if let Ok(Object::Dictionary(catalog)) = lo.get_object_mut(root) {
+            catalog.set(
+                "Lang",
+                Object::String(meta.language.as_bytes().to_vec(), StringFormat::Literal),
+            );
+        }
+        Ok(())
+    }
+}
