@@ -1,0 +1,103 @@
+//! The letter as HTML, for the email's alternative part: the same blocks, escaped.
+
+use crate::letter::{Block, Letter, Span};
+use crate::model::locale;
+
+impl Letter {
+    /// The letter as HTML for the email's alternative part: the same blocks, escaped.
+    pub fn to_html(&self) -> String {
+        let labels = locale::labels(&self.language);
+        let mut out = String::from("<!DOCTYPE html>\n<html lang=\"");
+        out.push_str(&self.language);
+        out.push_str("\"><head><meta charset=\"utf-8\"><title>");
+        out.push_str(&escape_html(&self.subject));
+        out.push_str("</title></head>\n<body style=\"font-family: sans-serif; max-width: 40em; line-height: 1.45\">\n");
+        out.push_str(&format!("<p>{}</p>\n", escape_html(&self.salutation)));
+        html_blocks(&self.body, &mut out);
+        out.push_str(&format!(
+            "<p>{}<br>\n{}</p>\n",
+            escape_html(&self.closing),
+            escape_html(&self.sender.name)
+        ));
+        if !self.copies_to.is_empty() {
+            out.push_str(&format!(
+                "<p>{}: {}</p>\n",
+                labels.copies,
+                escape_html(&self.copies_to.join("; "))
+            ));
+        }
+        if !self.notes.is_empty() {
+            out.push_str(&format!(
+                "<hr>\n<p><small>{}</small></p>\n<ol style=\"font-size: smaller\">\n",
+                labels.notes
+            ));
+            for n in &self.notes {
+                out.push_str("<li>");
+                html_spans(&n.spans, &mut out);
+                out.push_str("</li>\n");
+            }
+            out.push_str("</ol>\n");
+        }
+        out.push_str("</body>\n</html>\n");
+        out
+    }
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html_spans(spans: &[Span], out: &mut String) {
+    for s in spans {
+        let mut text = escape_html(&s.text).replace('\n', "<br>\n");
+        if s.superscript {
+            text = format!("<sup>{text}</sup>");
+        }
+        if s.italic {
+            text = format!("<em>{text}</em>");
+        }
+        if s.bold {
+            text = format!("<strong>{text}</strong>");
+        }
+        out.push_str(&text);
+    }
+}
+
+fn html_blocks(blocks: &[Block], out: &mut String) {
+    for block in blocks {
+        match block {
+            Block::Paragraph(spans) => {
+                out.push_str("<p>");
+                html_spans(spans, out);
+                out.push_str("</p>\n");
+            }
+            Block::List { start, items } => {
+                match start {
+                    Some(1) => out.push_str("<ol>\n"),
+                    Some(n) => out.push_str(&format!("<ol start=\"{n}\">\n")),
+                    None => out.push_str("<ul>\n"),
+                }
+                for item in items {
+                    out.push_str("<li>");
+                    html_blocks(item, out);
+                    out.push_str("</li>\n");
+                }
+                out.push_str(if start.is_some() {
+                    "</ol>\n"
+                } else {
+                    "</ul>\n"
+                });
+            }
+        }
+    }
+}
