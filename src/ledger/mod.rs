@@ -44,7 +44,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow, bail};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 
 use crate::letter::LetterKey;
@@ -439,8 +439,7 @@ impl Ledger {
     /// Waits for the disk on the next commits (`FULL`) or only on checkpoints (`NORMAL`).
     fn sync_mode(&mut self, full: bool) -> Result<()> {
         if self.full_sync != full {
-            let mode = if full { "FULL" } else { "NORMAL" };
-            self.conn.pragma_update(None, "synchronous", mode)?;
+            store::set_synchronous(&self.conn, full)?;
             self.full_sync = full;
         }
         Ok(())
@@ -463,8 +462,7 @@ impl Ledger {
     pub fn flush(&mut self) -> Result<()> {
         let flush = |l: &mut Ledger| -> Result<()> {
             l.sync_mode(true)?;
-            l.conn
-                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            store::checkpoint(&l.conn)?;
             Ok(())
         };
         flush(self).with_context(|| format!("cannot flush the ledger {}", self.path.display()))
@@ -557,25 +555,7 @@ impl Ledger {
                     describe(current)
                 );
             }
-            tx.prepare_cached(
-                "INSERT INTO letters (campaign, sender, signatory, recipient, channel, state,
-                                      message_id, attempts, created, updated, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?8, ?9)
-                 ON CONFLICT (campaign, sender, signatory, recipient, channel) DO UPDATE SET
-                    state = 'pending', message_id = ?6, attempts = ?7, updated = ?8,
-                    content_hash = ?9, last_reply = NULL",
-            )?
-            .execute(params![
-                key.letter.campaign,
-                key.sender,
-                key.signatory(),
-                key.letter.recipient,
-                store::channel_str(key.channel),
-                message_id,
-                attempt.number,
-                now,
-                content_hash
-            ])?;
+            store::put_pending(&tx, key, message_id, attempt.number, &now, content_hash)?;
             store::log_event(&tx, key, &now, State::Pending, Some(message_id))?;
             tx.commit()?;
             Ok(())
@@ -674,35 +654,15 @@ impl Ledger {
             }
             let attempts =
                 current.as_ref().map_or(0, |e| e.attempts) + u32::from(to == State::Written);
-            let (output, hash) = match written {
-                Some((p, h)) => (Some(p), Some(h)),
-                None => (None, None),
-            };
-            tx.prepare_cached(
-                "INSERT INTO letters (campaign, sender, signatory, recipient, channel, state,
-                                      attempts, created, updated, last_reply, output_path,
-                                      content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)
-                 ON CONFLICT (campaign, sender, signatory, recipient, channel) DO UPDATE SET
-                    state = ?6, attempts = ?7, updated = ?8,
-                    last_reply = coalesce(?9, last_reply),
-                    output_path = coalesce(?10, output_path),
-                    content_hash = coalesce(?11, content_hash)",
-            )?
-            .execute(params![
-                key.letter.campaign,
-                key.sender,
-                key.signatory(),
-                key.letter.recipient,
-                store::channel_str(key.channel),
-                to.as_str(),
+            let change = store::Change {
+                state: to,
                 attempts,
-                now,
+                at: &now,
                 reply,
-                output,
-                hash
-            ])?;
-            store::log_event(&tx, key, &now, to, reply.or(output))?;
+                written,
+            };
+            store::put_state(&tx, key, &change)?;
+            store::log_event(&tx, key, &now, to, reply.or(written.map(|(path, _)| path)))?;
             tx.commit()?;
             Ok(())
         })();
@@ -711,53 +671,14 @@ impl Ledger {
 
     /// Every letter of `campaign`, ordered by signatory, recipient, channel.
     pub fn entries(&self, campaign: &str) -> Result<Vec<Entry>> {
-        let read = || -> Result<Vec<Entry>> {
-            let mut stmt = self.conn.prepare(
-                "SELECT campaign, sender, signatory, recipient, channel, state, message_id,
-                        attempts, created, updated, last_reply, content_hash, output_path
-                 FROM letters WHERE campaign = ?1
-                 ORDER BY signatory, recipient, channel, sender",
-            )?;
-            let rows = stmt.query_map([campaign], store::RawEntry::from_row)?;
-            rows.map(|r| {
-                r.map_err(anyhow::Error::from)
-                    .and_then(store::RawEntry::into_entry)
-            })
-            .collect()
-        };
-        read().with_context(|| format!("cannot read the ledger {}", self.path.display()))
+        store::entries(&self.conn, campaign)
+            .with_context(|| format!("cannot read the ledger {}", self.path.display()))
     }
 
     /// The transitions recorded for one letter, oldest first.
     pub fn history(&self, key: &Key) -> Result<Vec<Event>> {
-        let read = || -> Result<Vec<Event>> {
-            let mut stmt = self.conn.prepare(
-                "SELECT e.at, e.state, e.detail FROM events e JOIN letters l ON l.id = e.letter
-                 WHERE l.campaign = ?1 AND l.sender = ?2 AND l.signatory = ?3
-                   AND l.recipient = ?4 AND l.channel = ?5
-                 ORDER BY e.id",
-            )?;
-            let rows = stmt.query_map(
-                params![
-                    key.letter.campaign,
-                    key.sender,
-                    key.signatory(),
-                    key.letter.recipient,
-                    store::channel_str(key.channel)
-                ],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
-            )?;
-            rows.map(|r| {
-                let (at, state, detail) = r?;
-                Ok(Event {
-                    at,
-                    state: State::parse(&state)?,
-                    detail,
-                })
-            })
-            .collect()
-        };
-        read().with_context(|| format!("cannot read the ledger {}", self.path.display()))
+        store::history(&self.conn, key)
+            .with_context(|| format!("cannot read the ledger {}", self.path.display()))
     }
 }
 

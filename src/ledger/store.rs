@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::{Entry, FILE, Key, State};
+use super::{Entry, Event, FILE, Key, State};
 use crate::model::recipients::Channel;
 
 /// Schema migrations, in order; `PRAGMA user_version` is how many have run. Never edit one
@@ -146,6 +146,18 @@ pub(super) fn open_for_reading(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Waits for the disk on every commit (`FULL`) or only on checkpoints (`NORMAL`).
+pub(super) fn set_synchronous(conn: &Connection, full: bool) -> Result<()> {
+    conn.pragma_update(None, "synchronous", if full { "FULL" } else { "NORMAL" })?;
+    Ok(())
+}
+
+/// Copies the WAL into the database file (syncing it first), without waiting for readers.
+pub(super) fn checkpoint(conn: &Connection) -> Result<()> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
 /// The row for `key`, if any.
 pub(super) fn row(conn: &Connection, key: &Key) -> Result<Option<Entry>> {
     let mut stmt = conn.prepare_cached(
@@ -194,6 +206,128 @@ pub(super) fn log_event(
         detail
     ])?;
     Ok(())
+}
+
+/// Inserts or updates `key` as *pending* for attempt `attempts`, with its Message-ID and
+/// content hash; the last reply of an earlier attempt is cleared.
+pub(super) fn put_pending(
+    tx: &rusqlite::Transaction<'_>,
+    key: &Key,
+    message_id: &str,
+    attempts: u32,
+    at: &str,
+    content_hash: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO letters (campaign, sender, signatory, recipient, channel, state,
+                              message_id, attempts, created, updated, content_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?8, ?9)
+         ON CONFLICT (campaign, sender, signatory, recipient, channel) DO UPDATE SET
+            state = 'pending', message_id = ?6, attempts = ?7, updated = ?8,
+            content_hash = ?9, last_reply = NULL",
+    )?
+    .execute(params![
+        key.letter.campaign,
+        key.sender,
+        key.signatory(),
+        key.letter.recipient,
+        channel_str(key.channel),
+        message_id,
+        attempts,
+        at,
+        content_hash
+    ])?;
+    Ok(())
+}
+
+/// A letter's move to a new state, as [`put_state`] writes it.
+pub(super) struct Change<'a> {
+    pub state: State,
+    pub attempts: u32,
+    pub at: &'a str,
+    /// The server's reply or the local reason; `None` keeps the one recorded.
+    pub reply: Option<&'a str>,
+    /// A written PDF: its path and content hash.
+    pub written: Option<(&'a str, &'a str)>,
+}
+
+/// Inserts or updates `key` with `change`, keeping the recorded reply, path and hash where
+/// the change brings none.
+pub(super) fn put_state(tx: &rusqlite::Transaction<'_>, key: &Key, change: &Change) -> Result<()> {
+    let (output, hash) = match change.written {
+        Some((p, h)) => (Some(p), Some(h)),
+        None => (None, None),
+    };
+    tx.prepare_cached(
+        "INSERT INTO letters (campaign, sender, signatory, recipient, channel, state,
+                              attempts, created, updated, last_reply, output_path,
+                              content_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)
+         ON CONFLICT (campaign, sender, signatory, recipient, channel) DO UPDATE SET
+            state = ?6, attempts = ?7, updated = ?8,
+            last_reply = coalesce(?9, last_reply),
+            output_path = coalesce(?10, output_path),
+            content_hash = coalesce(?11, content_hash)",
+    )?
+    .execute(params![
+        key.letter.campaign,
+        key.sender,
+        key.signatory(),
+        key.letter.recipient,
+        channel_str(key.channel),
+        change.state.as_str(),
+        change.attempts,
+        change.at,
+        change.reply,
+        output,
+        hash
+    ])?;
+    Ok(())
+}
+
+/// Every letter of `campaign`, ordered by signatory, recipient, channel.
+pub(super) fn entries(conn: &Connection, campaign: &str) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare(
+        "SELECT campaign, sender, signatory, recipient, channel, state, message_id,
+                attempts, created, updated, last_reply, content_hash, output_path
+         FROM letters WHERE campaign = ?1
+         ORDER BY signatory, recipient, channel, sender",
+    )?;
+    let rows = stmt.query_map([campaign], RawEntry::from_row)?;
+    rows.map(|r| {
+        r.map_err(anyhow::Error::from)
+            .and_then(RawEntry::into_entry)
+    })
+    .collect()
+}
+
+/// The transitions recorded for one letter, oldest first.
+pub(super) fn history(conn: &Connection, key: &Key) -> Result<Vec<Event>> {
+    let mut stmt = conn.prepare(
+        "SELECT e.at, e.state, e.detail FROM events e JOIN letters l ON l.id = e.letter
+         WHERE l.campaign = ?1 AND l.sender = ?2 AND l.signatory = ?3
+           AND l.recipient = ?4 AND l.channel = ?5
+         ORDER BY e.id",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            key.letter.campaign,
+            key.sender,
+            key.signatory(),
+            key.letter.recipient,
+            channel_str(key.channel)
+        ],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
+    )?;
+    rows.map(|r| {
+        let (at, state, detail) = r?;
+        Ok(Event {
+            at,
+            state: State::parse(&state)?,
+            detail,
+        })
+    })
+    .collect()
 }
 
 /// A row as stored, before its text columns are parsed.
