@@ -12,6 +12,9 @@
 //!                              │   ╲ mark_failed/deferred     │   ╲ mark_in_doubt
 //!                              ▼    ▶ failed | deferred  ◀────┘    ▶ in_doubt
 //!   (none) ──mark_written──▶ written          (paper: after the PDF's rename)
+//!
+//!   by hand (`appeal mark`), for what happened outside the tool:
+//!   sending | in_doubt ──▶ delivered     written (post) ──▶ posted     written (fax) ──▶ faxed
 //! ```
 //!
 //! # Telling "never went out" from "maybe went out"
@@ -74,10 +77,16 @@ pub enum State {
     Deferred,
     /// The connection broke after the data went out and before the reply.
     InDoubt,
+    /// In doubt, then confirmed delivered by hand (`appeal mark delivered`).
+    Delivered,
+    /// Written, then printed and posted (`appeal mark posted`).
+    Posted,
+    /// Written, then faxed by hand (`appeal mark faxed`).
+    Faxed,
 }
 
 impl State {
-    pub const ALL: [State; 7] = [
+    pub const ALL: [State; 10] = [
         State::Pending,
         State::Sending,
         State::Sent,
@@ -85,6 +94,9 @@ impl State {
         State::Failed,
         State::Deferred,
         State::InDoubt,
+        State::Delivered,
+        State::Posted,
+        State::Faxed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +108,18 @@ impl State {
             State::Failed => "failed",
             State::Deferred => "deferred",
             State::InDoubt => "in_doubt",
+            State::Delivered => "delivered",
+            State::Posted => "posted",
+            State::Faxed => "faxed",
+        }
+    }
+
+    /// The state as reports name it, in text and JSON alike: a letter left *sending* by an
+    /// interrupted run is in doubt, like one whose connection broke after the data.
+    pub fn reported(self) -> &'static str {
+        match self {
+            State::Sending => State::InDoubt.as_str(),
+            s => s.as_str(),
         }
     }
 
@@ -108,7 +132,27 @@ impl State {
 
     /// Delivered or written: nothing left to do.
     pub fn is_done(self) -> bool {
-        matches!(self, State::Sent | State::Written)
+        matches!(
+            self,
+            State::Sent | State::Written | State::Delivered | State::Posted | State::Faxed
+        )
+    }
+
+    /// May have reached the recipient, with no reply recorded.
+    pub fn is_in_doubt(self) -> bool {
+        matches!(self, State::Sending | State::InDoubt)
+    }
+
+    /// The states a letter must be in for `appeal mark` to move it to `self`, or `None` when
+    /// `self` is not a state set by hand.
+    pub fn marked_from(self, channel: Channel) -> Option<&'static [State]> {
+        match (self, channel) {
+            (State::Delivered, _) => Some(&[State::Sending, State::InDoubt, State::Delivered]),
+            (State::Posted, Channel::Post) => Some(&[State::Written, State::Posted]),
+            (State::Faxed, Channel::Fax) => Some(&[State::Written, State::Faxed]),
+            (State::Posted | State::Faxed, _) => Some(&[]),
+            _ => None,
+        }
     }
 }
 
@@ -191,6 +235,9 @@ pub struct Flags {
     pub resend: bool,
     /// `--resend-in-doubt`: re-send in-doubt letters with their recorded Message-ID.
     pub resend_in_doubt: bool,
+    /// `--retry-failed`: deliver only letters that failed or were deferred, again (a failed
+    /// one with the same content too); leave every other letter alone.
+    pub retry_failed: bool,
 }
 
 /// Permission to start one delivery attempt, handed out by [`Ledger::decide`] and spent by
@@ -279,6 +326,21 @@ impl Entry {
             channel: self.channel,
         }
     }
+}
+
+/// What one run of `send` (or `pdf`) was given, remembered so the next command without
+/// those flags acts on the same letters and says so.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunRecord {
+    /// When it ran (RFC 3339), as stored; empty for a record not yet stored.
+    pub at: String,
+    /// `send` or `pdf`.
+    pub command: String,
+    /// The signatories file as named on the command line, and the SHA-256 of its content.
+    pub signatories: Option<(String, String)>,
+    /// The sender, when it came from `--from-*` flags or `--sender FILE` rather than
+    /// `appeal.toml`.
+    pub sender: Option<Sender>,
 }
 
 /// One recorded transition.
@@ -498,8 +560,14 @@ impl Ledger {
         }
         let same = row.content_hash.as_deref() == Some(content_hash);
         Ok(match row.state {
-            State::Sent | State::Written if same => Decision::Skip { state: row.state },
-            State::Sent | State::Written => Decision::Changed { state: row.state },
+            State::Sent | State::Written | State::Delivered | State::Posted | State::Faxed
+                if same =>
+            {
+                Decision::Skip { state: row.state }
+            }
+            State::Sent | State::Written | State::Delivered | State::Posted | State::Faxed => {
+                Decision::Changed { state: row.state }
+            }
             // Nothing reached the server: the same Message-ID is still unused.
             State::Pending | State::Deferred => attempt(row.message_id.clone(), &row),
             State::Failed if same => Decision::SkipFailed {
@@ -614,6 +682,38 @@ impl Ledger {
             None,
             Some((&path, content_hash)),
         )
+    }
+
+    /// Records what happened to a letter outside the tool (`appeal mark`): an in-doubt letter
+    /// the recipient confirmed (`Delivered`), a written letter posted or faxed by hand. `note`
+    /// (who confirmed it, a tracking number) is kept with the event.
+    pub fn mark_by_hand(&mut self, key: &Key, to: State, note: Option<&str>) -> Result<()> {
+        let Some(from) = to.marked_from(key.channel) else {
+            bail!("`{to}` is not a state set by hand (delivered, posted or faxed)");
+        };
+        let from: Vec<Option<State>> = from.iter().copied().map(Some).collect();
+        if from.is_empty() {
+            bail!(
+                "{key} cannot be marked {to}: it is a {} letter",
+                key.channel.as_str()
+            );
+        }
+        let note = note.unwrap_or("marked by hand");
+        self.transition(key, &from, to, Some(note), None)
+    }
+
+    /// Remembers what a run was given (its signatories file and a sender from flags), so a
+    /// later `status` or `send` without those flags acts on the same letters.
+    pub fn record_run(&mut self, campaign: &str, run: &RunRecord) -> Result<()> {
+        let now = self.now();
+        store::put_run(&self.conn, campaign, &now, run)
+            .with_context(|| format!("cannot write the ledger {}", self.path.display()))
+    }
+
+    /// The most recent run of `campaign` recorded by [`Ledger::record_run`].
+    pub fn last_run(&self, campaign: &str) -> Result<Option<RunRecord>> {
+        store::last_run(&self.conn, campaign)
+            .with_context(|| format!("cannot read the ledger {}", self.path.display()))
     }
 
     fn cannot(&self, key: &Key, state: State) -> String {

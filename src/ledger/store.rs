@@ -6,8 +6,9 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::{Entry, Event, FILE, Key, State};
+use super::{Entry, Event, FILE, Key, RunRecord, State};
 use crate::model::recipients::Channel;
+use crate::model::sender::Sender;
 
 /// Schema migrations, in order; `PRAGMA user_version` is how many have run. Never edit one
 /// that has shipped: add a new one.
@@ -40,6 +41,39 @@ pub(super) const MIGRATIONS: &[&str] = &[
         detail TEXT
     ) STRICT;
     CREATE INDEX events_by_letter ON events (letter);",
+    // 3: states set by hand (`appeal mark`), and what each run was given. SQLite cannot change
+    // a CHECK constraint in place: the table is rebuilt, keeping every row and its id.
+    "CREATE TABLE letters_v3 (
+        id           INTEGER PRIMARY KEY,
+        campaign     TEXT NOT NULL,
+        sender       TEXT NOT NULL,
+        signatory    TEXT NOT NULL DEFAULT '',
+        recipient    TEXT NOT NULL,
+        channel      TEXT NOT NULL CHECK (channel IN ('email', 'post', 'fax')),
+        state        TEXT NOT NULL CHECK (state IN
+                       ('pending', 'sending', 'sent', 'written', 'failed', 'deferred', 'in_doubt',
+                        'delivered', 'posted', 'faxed')),
+        message_id   TEXT,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        created      TEXT NOT NULL,
+        updated      TEXT NOT NULL,
+        last_reply   TEXT,
+        content_hash TEXT,
+        output_path  TEXT,
+        UNIQUE (campaign, sender, signatory, recipient, channel)
+    ) STRICT;
+    INSERT INTO letters_v3 SELECT * FROM letters;
+    DROP TABLE letters;
+    ALTER TABLE letters_v3 RENAME TO letters;
+    CREATE TABLE runs (
+        id               INTEGER PRIMARY KEY,
+        campaign         TEXT NOT NULL,
+        at               TEXT NOT NULL,
+        command          TEXT NOT NULL,
+        signatories      TEXT,
+        signatories_hash TEXT,
+        sender           TEXT
+    ) STRICT;",
 ];
 
 pub(super) fn channel_str(c: Channel) -> &'static str {
@@ -96,13 +130,24 @@ fn migrate(conn: &mut Connection, target: usize) -> Result<()> {
             MIGRATIONS.len()
         );
     }
+    // A migration may rebuild a table that `events` refers to; the references are checked
+    // once it is done (foreign keys cannot be switched inside a transaction).
+    conn.pragma_update(None, "foreign_keys", false)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(version) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
         tx.execute_batch(sql)
             .with_context(|| format!("migration {}", i + 1))?;
+        let broken: i64 =
+            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken > 0 {
+            bail!("migration {} left {broken} broken references", i + 1);
+        }
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;
     }
+    conn.pragma_update(None, "foreign_keys", true)?;
     Ok(())
 }
 
@@ -328,6 +373,87 @@ pub(super) fn history(conn: &Connection, key: &Key) -> Result<Vec<Event>> {
         })
     })
     .collect()
+}
+
+/// Stores what a run was given; the sender as JSON.
+pub(super) fn put_run(conn: &Connection, campaign: &str, at: &str, run: &RunRecord) -> Result<()> {
+    let (file, hash) = match &run.signatories {
+        Some((f, h)) => (Some(f.as_str()), Some(h.as_str())),
+        None => (None, None),
+    };
+    let sender = run.sender.as_ref().map(sender_json).transpose()?;
+    conn.prepare_cached(
+        "INSERT INTO runs (campaign, at, command, signatories, signatories_hash, sender)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![campaign, at, run.command, file, hash, sender])?;
+    Ok(())
+}
+
+/// The latest run stored for `campaign`.
+pub(super) fn last_run(conn: &Connection, campaign: &str) -> Result<Option<RunRecord>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT at, command, signatories, signatories_hash, sender FROM runs
+             WHERE campaign = ?1 ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([campaign], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .optional()?;
+    let Some((at, command, file, hash, sender)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(RunRecord {
+        at,
+        command,
+        signatories: file.zip(hash),
+        sender: sender.as_deref().map(sender_from_json).transpose()?,
+    }))
+}
+
+fn sender_json(s: &Sender) -> Result<String> {
+    Ok(serde_json::to_string(&serde_json::json!({
+        "id": s.id,
+        "name": s.name,
+        "email": s.email,
+        "address": s.address,
+        "city": s.city,
+        "note": s.note,
+        "signature": s.signature,
+        "extra": s.extra,
+    }))?)
+}
+
+fn sender_from_json(text: &str) -> Result<Sender> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        id: Option<String>,
+        name: String,
+        email: Option<String>,
+        address: Vec<String>,
+        city: Option<String>,
+        note: Option<String>,
+        signature: Option<std::path::PathBuf>,
+        extra: std::collections::BTreeMap<String, String>,
+    }
+    let s: Stored = serde_json::from_str(text).context("a run's sender in the ledger")?;
+    Ok(Sender {
+        id: s.id,
+        name: s.name,
+        email: s.email,
+        address: s.address,
+        city: s.city,
+        note: s.note,
+        signature: s.signature,
+        extra: s.extra,
+    })
 }
 
 /// A row as stored, before its text columns are parsed.

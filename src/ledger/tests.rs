@@ -424,7 +424,7 @@ fn a_version_1_ledger_is_migrated_keeping_its_rows() {
     }
     assert_eq!(user_version(dir.path()), 1);
     let mut l = pinned(dir.path());
-    assert_eq!(user_version(dir.path()), 2);
+    assert_eq!(user_version(dir.path()), store::MIGRATIONS.len() as i64);
     let k = key("ombudsman", Channel::Email);
     assert_eq!(
         l.decide(&k, A, Flags::default()).unwrap(),
@@ -435,6 +435,141 @@ fn a_version_1_ledger_is_migrated_keeping_its_rows() {
     deliver(&mut l, &f, A, "<m2@x>");
     assert_eq!(l.history(&f).unwrap().len(), 3);
     assert!(l.history(&k).unwrap().is_empty());
+}
+
+#[test]
+fn a_version_2_ledger_is_rebuilt_keeping_its_rows_and_their_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key("ombudsman", Channel::Email);
+    let p = key("president", Channel::Post);
+    {
+        let now: jiff::Timestamp = T0.parse().unwrap();
+        let mut l = Ledger::open_at(dir.path(), 2)
+            .unwrap()
+            .with_clock(move || now);
+        deliver(&mut l, &k, A, "<m1@x>");
+        l.mark_written(&p, Path::new("out/president.pdf"), B)
+            .unwrap();
+    }
+    assert_eq!(user_version(dir.path()), 2);
+    let mut l = pinned(dir.path());
+    assert_eq!(user_version(dir.path()), 3);
+    assert_eq!(
+        l.history(&k).unwrap().len(),
+        3,
+        "events still point at their letter"
+    );
+    assert_eq!(
+        l.decide(&k, A, Flags::default()).unwrap(),
+        Decision::Skip { state: State::Sent }
+    );
+    // The rebuilt table takes the new states, and events keep following the letter.
+    l.mark_by_hand(&p, State::Posted, Some("posted 15 July"))
+        .unwrap();
+    assert_eq!(l.get(&p).unwrap().unwrap().state, State::Posted);
+    assert_eq!(l.history(&p).unwrap().len(), 2);
+    let fk: i64 = l
+        .conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(fk, 1, "foreign keys are back on after the migration");
+}
+
+#[test]
+fn letters_are_marked_by_hand_only_from_the_state_that_allows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = pinned(dir.path());
+    let doubt = key("ombudsman", Channel::Email);
+    start(&mut l, &doubt, A, "<m1@x>");
+    l.mark_in_doubt(&doubt, "connection lost after the data")
+        .unwrap();
+    l.mark_by_hand(
+        &doubt,
+        State::Delivered,
+        Some("the office confirmed by phone"),
+    )
+    .unwrap();
+    let row = l.get(&doubt).unwrap().unwrap();
+    assert_eq!(row.state, State::Delivered);
+    assert_eq!(
+        row.last_reply.as_deref(),
+        Some("the office confirmed by phone")
+    );
+    assert!(State::Delivered.is_done());
+    assert_eq!(
+        l.decide(&doubt, A, Flags::default()).unwrap(),
+        Decision::Skip {
+            state: State::Delivered
+        }
+    );
+
+    let post = key("president", Channel::Post);
+    let fax = key("prosecutor", Channel::Fax);
+    l.mark_written(&post, Path::new("out/president.pdf"), B)
+        .unwrap();
+    l.mark_written(&fax, Path::new("out/prosecutor.pdf"), B)
+        .unwrap();
+    let err = l.mark_by_hand(&post, State::Faxed, None).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("it is a post letter"),
+        "{err:#}"
+    );
+    l.mark_by_hand(&post, State::Posted, None).unwrap();
+    l.mark_by_hand(&post, State::Posted, None).unwrap();
+    l.mark_by_hand(&fax, State::Faxed, None).unwrap();
+    assert_eq!(l.get(&fax).unwrap().unwrap().state, State::Faxed);
+
+    // A sent letter was never in doubt; a new one was never written.
+    let sent = key("interior", Channel::Email);
+    deliver(&mut l, &sent, A, "<m2@x>");
+    let err = l.mark_by_hand(&sent, State::Delivered, None).unwrap_err();
+    assert!(format!("{err:#}").contains("it is sent"), "{err:#}");
+    let new = key("foreign", Channel::Post);
+    let err = l.mark_by_hand(&new, State::Posted, None).unwrap_err();
+    assert!(format!("{err:#}").contains("not in the ledger"), "{err:#}");
+    assert!(l.get(&new).unwrap().is_none());
+    let err = l.mark_by_hand(&sent, State::Sent, None).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("not a state set by hand"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn the_last_run_is_remembered_with_its_signatories_and_sender() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = pinned(dir.path());
+    assert_eq!(l.last_run("test").unwrap(), None);
+    let first = RunRecord {
+        command: "send".into(),
+        signatories: Some(("signatories.csv".into(), A.into())),
+        ..RunRecord::default()
+    };
+    l.record_run("test", &first).unwrap();
+    let sender = Sender {
+        id: None,
+        name: "Ainur Sadykova".into(),
+        email: Some("ainur@example.org".into()),
+        address: vec!["ул. Абая 1".into(), "Алматы".into()],
+        city: Some("Алматы".into()),
+        note: None,
+        signature: None,
+        extra: Default::default(),
+    };
+    let second = RunRecord {
+        command: "pdf".into(),
+        sender: Some(sender.clone()),
+        ..RunRecord::default()
+    };
+    l.record_run("test", &second).unwrap();
+    l.record_run("other", &first).unwrap();
+    let last = l.last_run("test").unwrap().unwrap();
+    assert_eq!(last.at, T0);
+    assert_eq!(last.command, "pdf");
+    assert_eq!(last.signatories, None);
+    assert_eq!(last.sender, Some(sender));
+    let other = l.last_run("other").unwrap().unwrap();
+    assert_eq!(other.signatories, first.signatories);
 }
 
 #[test]

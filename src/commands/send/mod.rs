@@ -214,6 +214,7 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
     let flags = Flags {
         resend: opts.resend,
         resend_in_doubt: opts.resend_in_doubt,
+        retry_failed: false,
     };
     let run = Run {
         config,
