@@ -15,93 +15,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{
-    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
-};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 
 use crate::email::message::Email;
-use crate::email::smtp::{PASSWORD_ENV, Secret, Security, SmtpSettings};
-
-/// How one message ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The server took it: its final reply, and the Message-ID sent.
-    Sent { reply: String, message_id: String },
-    /// A transient failure before the data went out, retries used up: try again later.
-    Deferred { reason: String },
-    /// A permanent refusal, in the server's words, or a setup failure that retrying won't fix.
-    Failed { reason: String },
-    /// The connection broke after the data went out and before the reply: it may have arrived.
-    InDoubt { reason: String },
-}
-
-/// Told about each message as it travels. Errors stop the run: nothing more is sent.
-pub trait Hooks: Send + Sync {
-    /// At the start of every attempt at a message (before MAIL FROM), retries included:
-    /// nothing of this attempt has reached the server yet (a ledger's *pending*).
-    fn before_transaction(&self, _index: usize, _email: &Email) -> Result<()> {
-        Ok(())
-    }
-    /// Just before DATA: after this the message may arrive (a ledger's *sending*).
-    fn before_data(&self, index: usize, email: &Email) -> Result<()>;
-    /// Once per message tried, with its final outcome (messages never tried because sending
-    /// stopped are counted in the [`Report`] instead).
-    fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()>;
-}
-
-/// Hooks that do nothing.
-pub struct NoHooks;
-
-impl Hooks for NoHooks {
-    fn before_data(&self, _: usize, _: &Email) -> Result<()> {
-        Ok(())
-    }
-    fn outcome(&self, _: usize, _: &Email, _: &Outcome) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// Where the builder puts each message as it is made; see [`outbox`].
-pub struct Outbox {
-    tx: tokio::sync::mpsc::Sender<(usize, Email)>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Outbox {
-    /// Hands message `index` to the sessions, waiting while `capacity` messages are already
-    /// waiting. `false` once sending has stopped: build no more. Not from async code.
-    pub fn put(&self, index: usize, email: Email) -> bool {
-        !self.stopped() && self.tx.blocking_send((index, email)).is_ok()
-    }
-
-    /// Whether sending has stopped (a fatal error, a hook that failed).
-    pub fn stopped(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
-    }
-}
-
-/// The sessions' end of an [`Outbox`], for [`deliver`].
-pub struct Inbox {
-    rx: tokio::sync::mpsc::Receiver<(usize, Email)>,
-    stop: Arc<AtomicBool>,
-}
-
-/// A channel for messages from the builder to [`deliver`], holding at most `capacity`.
-/// Dropping the [`Outbox`] says there are no more.
-pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
-    let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
-    let stop = Arc::new(AtomicBool::new(false));
-    (
-        Outbox {
-            tx,
-            stop: Arc::clone(&stop),
-        },
-        Inbox { rx, stop },
-    )
-}
+// The seam with the maker thread has its own file; the send command finds it here too.
+pub use crate::email::outbox::{Hooks, Inbox, NoHooks, Outbox, Outcome, outbox};
+use crate::email::smtp::{Endpoint, PASSWORD_ENV, Secret, Security, SmtpSettings};
+use crate::email::tls::{self, ImplicitTls, implicit_tls_config, tls_parameters};
 
 /// Retry policy for transient failures.
 const MAX_ATTEMPTS: u32 = 4;
@@ -161,16 +84,18 @@ enum SessionError {
     Fatal(String),
 }
 
-/// How one attempt at one message ended.
-enum Attempt {
+/// How one SMTP transaction (one try at one message, MAIL FROM to the reply after the data)
+/// ended; the message's [`Outcome`] comes after every try.
+enum TransactionEnd {
+    /// The server's final reply.
     Sent(String),
+    /// Refused for good (5xx), or the server cannot take this message.
     Permanent(String),
     /// Before the data; `broken` when the connection cannot be reused.
-    Transient {
-        reason: String,
-        broken: bool,
-    },
+    Transient { reason: String, broken: bool },
+    /// The connection broke, or went silent, after the data went out.
     InDoubt(String),
+    /// A hook failed: send nothing more.
     Stop(String),
 }
 
@@ -252,94 +177,6 @@ impl Shared {
     }
 }
 
-/// Builds the TLS parameters: the system's roots plus the optional extra CA; always verified.
-fn tls_parameters(settings: &SmtpSettings) -> Result<Option<TlsParameters>> {
-    if settings.endpoint.security == Security::None {
-        return Ok(None);
-    }
-    let mut builder = TlsParameters::builder(settings.endpoint.host.clone());
-    if let Some(ca) = &settings.ca {
-        let pem =
-            std::fs::read(ca).with_context(|| format!("cannot read CA file {}", ca.display()))?;
-        let cert = Certificate::from_pem(&pem)
-            .map_err(|e| anyhow!("CA file {} is not a PEM certificate: {e}", ca.display()))?;
-        builder = builder.add_root_certificate(cert);
-    }
-    let params = builder
-        .build_rustls()
-        .map_err(|e| anyhow!("cannot set up TLS: {e}"))?;
-    Ok(Some(params))
-}
-
-/// The rustls configuration for implicit TLS: the system's roots plus the optional extra CA.
-fn implicit_tls_config(settings: &SmtpSettings) -> Result<Arc<rustls::ClientConfig>> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    if let Some(ca) = &settings.ca {
-        let certs = CertificateDer::pem_file_iter(ca)
-            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| anyhow!("CA file {} is not a PEM certificate: {e}", ca.display()))?;
-        for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| anyhow!("CA file {}: {e}", ca.display()))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| anyhow!("cannot set up TLS: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
-/// A TLS stream over our own socket, in the shape lettre takes for a transport.
-#[derive(Debug)]
-struct ImplicitTls(tokio_rustls::client::TlsStream<tokio::net::TcpStream>);
-
-impl AsyncTokioStream for ImplicitTls {
-    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.0.get_ref().0.peer_addr()
-    }
-}
-
-impl tokio::io::AsyncRead for ImplicitTls {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
-    }
-}
-
-impl tokio::io::AsyncWrite for ImplicitTls {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
-    }
-}
-
 /// `"550 5.1.1 no such user"` from a lettre error carrying a reply; else its description.
 fn server_words(e: &lettre::transport::smtp::Error) -> String {
     match (e.status(), std::error::Error::source(e)) {
@@ -368,183 +205,183 @@ fn reply_text(r: &Response) -> String {
         .to_string()
 }
 
-/// A step that did not work: the server's reply code if it gave one, and the words.
-struct StepFail {
+/// A command that did not work: the server's reply code if it gave one, and the words.
+struct CommandFail {
     code: Option<String>,
     text: String,
 }
 
-async fn step<T, F>(timeout: Duration, what: &str, fut: F) -> Result<T, StepFail>
+/// One command of a transaction, within the timeout; a failure keeps the server's reply code so
+/// [`refused`] can tell a refusal for good from one worth retrying.
+async fn timed_command<T, F>(timeout: Duration, what: &str, fut: F) -> Result<T, CommandFail>
 where
     F: std::future::Future<Output = Result<T, lettre::transport::smtp::Error>>,
 {
     match tokio::time::timeout(timeout, fut).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(StepFail {
+        Ok(Err(e)) => Err(CommandFail {
             code: e.status().map(|c| c.to_string()),
             text: format!("{what}: {}", server_words(&e)),
         }),
-        Err(_) => Err(StepFail {
+        Err(_) => Err(CommandFail {
             code: None,
             text: format!("{what}: no answer within {}s", timeout.as_secs()),
         }),
     }
 }
 
-/// Opens one ready session: TCP (no Nagle delay), greeting, EHLO, TLS, AUTH.
+/// Runs one step of opening a session within the timeout. No answer in time is worth another
+/// try later, told as `{silence} within Ns`; a failure is told by `failed`.
+async fn timed<T, E>(
+    timeout: Duration,
+    silence: String,
+    step: impl Future<Output = Result<T, E>>,
+    failed: impl FnOnce(E) -> SessionError,
+) -> Result<T, SessionError> {
+    match tokio::time::timeout(timeout, step).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(failed(e)),
+        Err(_) => Err(SessionError::Transient(format!(
+            "{silence} within {}s",
+            timeout.as_secs()
+        ))),
+    }
+}
+
+/// Opens one ready session: TCP (no Nagle delay), TLS from the start for `smtps://`, the
+/// greeting and EHLO, STARTTLS for `smtp://`, AUTH when the URL names a user.
 async fn open(shared: &Shared) -> Result<AsyncSmtpConnection, SessionError> {
-    let s = &shared.settings;
-    let ep = &s.endpoint;
-    let t = s.timeout;
-    let tcp = match tokio::time::timeout(
+    let ep = &shared.settings.endpoint;
+    let t = shared.settings.timeout;
+    let tcp = timed(
         t,
+        format!("cannot connect to {ep}: no answer"),
         tokio::net::TcpStream::connect((ep.host.as_str(), ep.port)),
+        |e| SessionError::Transient(format!("cannot connect to {ep}: {e}")),
     )
-    .await
-    {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => {
-            return Err(SessionError::Transient(format!(
-                "cannot connect to {ep}: {e}"
-            )));
-        }
-        Err(_) => {
-            return Err(SessionError::Transient(format!(
-                "cannot connect to {ep}: no answer within {}s",
-                t.as_secs()
-            )));
-        }
-    };
+    .await?;
     // lettre writes each command and waits for its reply; without this each write waits
     // for the peer's delayed ACK (Nagle), some 40 ms per command.
     let _ = tcp.set_nodelay(true);
     let stream: Box<dyn AsyncTokioStream> = match ep.security {
-        Security::Implicit => {
-            let Some(config) = shared.implicit_tls.clone() else {
-                return Err(SessionError::Fatal("internal: no TLS configuration".into()));
-            };
-            let name = match rustls::pki_types::ServerName::try_from(ep.host.clone()) {
-                Ok(n) => n,
-                Err(e) => {
-                    return Err(SessionError::Fatal(format!(
-                        "`{}` is not a valid TLS server name: {e}",
-                        ep.host
-                    )));
-                }
-            };
-            let connector = tokio_rustls::TlsConnector::from(config);
-            match tokio::time::timeout(t, connector.connect(name, tcp)).await {
-                Ok(Ok(tls)) => Box::new(ImplicitTls(tls)),
-                Ok(Err(e)) => {
-                    return Err(SessionError::Fatal(format!("TLS with {ep} failed: {e}")));
-                }
-                Err(_) => {
-                    return Err(SessionError::Transient(format!(
-                        "TLS with {ep}: no answer within {}s",
-                        t.as_secs()
-                    )));
-                }
-            }
-        }
+        Security::Implicit => Box::new(implicit_tls(shared, tcp).await?),
         Security::StartTls | Security::None => Box::new(tcp),
     };
-    let mut conn = match tokio::time::timeout(
+    let mut conn = timed(
         t,
+        format!("{ep} sent no greeting"),
         AsyncSmtpConnection::connect_with_transport(stream, &shared.client_id),
+        |e| classify_open(&e, &format!("{ep} greeting")),
     )
-    .await
-    {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => return Err(classify_open(&e, &format!("{ep} greeting"))),
-        Err(_) => {
-            return Err(SessionError::Transient(format!(
-                "{ep} sent no greeting within {}s",
-                t.as_secs()
-            )));
-        }
-    };
+    .await?;
     if ep.security == Security::StartTls {
-        if !conn.server_info().supports_feature(Extension::StartTls) {
-            conn.abort().await;
-            return Err(SessionError::Fatal(format!(
-                "{ep} does not offer STARTTLS, and smtp:// requires it; use smtps:// if the server \
-                 speaks TLS from the start (port 465)"
-            )));
-        }
-        let Some(tls) = shared.tls.clone() else {
-            return Err(SessionError::Fatal("internal: no TLS parameters".into()));
-        };
-        match tokio::time::timeout(t, conn.starttls(tls, &shared.client_id)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) if e.is_transient() => {
-                return Err(SessionError::Transient(format!(
-                    "STARTTLS: {}",
-                    server_words(&e)
-                )));
-            }
-            Ok(Err(e)) => {
-                return Err(SessionError::Fatal(format!(
-                    "TLS with {ep} failed: {}",
-                    server_words(&e)
-                )));
-            }
-            Err(_) => {
-                return Err(SessionError::Transient(format!(
-                    "STARTTLS with {ep}: no answer within {}s",
-                    t.as_secs()
-                )));
-            }
-        }
+        start_tls(shared, &mut conn).await?;
     }
     if let Some(user) = &ep.user {
-        if !conn.is_encrypted() && ep.security != Security::Implicit && !ep.is_loopback() {
-            conn.abort().await;
-            return Err(SessionError::Fatal(format!(
-                "refusing to send the password to {ep} over an unencrypted connection"
-            )));
-        }
-        let Some(password) = &shared.password else {
-            return Err(SessionError::Fatal(format!(
-                "SMTP user `{user}` needs a password: set {PASSWORD_ENV} or [smtp] password_command"
-            )));
-        };
-        let creds = Credentials::new(user.clone(), password.expose().to_string());
-        match tokio::time::timeout(t, conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds))
-            .await
-        {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) if e.is_transient() => {
-                return Err(SessionError::Transient(format!(
-                    "authentication at {ep}: {}",
-                    server_words(&e)
-                )));
-            }
-            Ok(Err(e)) if e.is_client() => {
-                conn.abort().await;
-                return Err(SessionError::Fatal(format!(
-                    "{ep} offers no authentication mechanism appeal supports (PLAIN, LOGIN) on \
-                     this connection"
-                )));
-            }
-            Ok(Err(e)) => {
-                conn.abort().await;
-                return Err(SessionError::Fatal(format!(
-                    "authentication as `{user}` at {ep} failed: {} (check {PASSWORD_ENV} or \
-                     password_command)",
-                    server_words(&e)
-                )));
-            }
-            Err(_) => {
-                return Err(SessionError::Transient(format!(
-                    "authentication at {ep}: no answer within {}s",
-                    t.as_secs()
-                )));
-            }
-        }
+        authenticate(shared, &mut conn, user).await?;
     }
     Ok(conn)
 }
 
+/// The TLS handshake of `smtps://`, over our own socket before the server says anything.
+async fn implicit_tls(
+    shared: &Shared,
+    tcp: tokio::net::TcpStream,
+) -> Result<ImplicitTls, SessionError> {
+    let ep = &shared.settings.endpoint;
+    let Some(config) = shared.implicit_tls.clone() else {
+        return Err(SessionError::Fatal("internal: no TLS configuration".into()));
+    };
+    let name = tls::server_name(&ep.host).map_err(SessionError::Fatal)?;
+    timed(
+        shared.settings.timeout,
+        format!("TLS with {ep}: no answer"),
+        ImplicitTls::handshake(config, name, tcp),
+        |e| SessionError::Fatal(format!("TLS with {ep} failed: {e}")),
+    )
+    .await
+}
+
+/// STARTTLS, which `smtp://` requires; lettre says EHLO again once the TLS is up.
+async fn start_tls(shared: &Shared, conn: &mut AsyncSmtpConnection) -> Result<(), SessionError> {
+    let ep = &shared.settings.endpoint;
+    if !conn.server_info().supports_feature(Extension::StartTls) {
+        conn.abort().await;
+        return Err(SessionError::Fatal(format!(
+            "{ep} does not offer STARTTLS, and smtp:// requires it; use smtps:// if the server \
+             speaks TLS from the start (port 465)"
+        )));
+    }
+    let Some(tls) = shared.tls.clone() else {
+        return Err(SessionError::Fatal("internal: no TLS parameters".into()));
+    };
+    timed(
+        shared.settings.timeout,
+        format!("STARTTLS with {ep}: no answer"),
+        conn.starttls(tls, &shared.client_id),
+        |e| {
+            if e.is_transient() {
+                SessionError::Transient(format!("STARTTLS: {}", server_words(&e)))
+            } else {
+                SessionError::Fatal(format!("TLS with {ep} failed: {}", server_words(&e)))
+            }
+        },
+    )
+    .await
+}
+
+/// AUTH PLAIN or LOGIN as `user`: never in plaintext, except to this machine.
+async fn authenticate(
+    shared: &Shared,
+    conn: &mut AsyncSmtpConnection,
+    user: &str,
+) -> Result<(), SessionError> {
+    let ep = &shared.settings.endpoint;
+    if !conn.is_encrypted() && ep.security != Security::Implicit && !ep.is_loopback() {
+        conn.abort().await;
+        return Err(SessionError::Fatal(format!(
+            "refusing to send the password to {ep} over an unencrypted connection"
+        )));
+    }
+    let Some(password) = &shared.password else {
+        return Err(SessionError::Fatal(format!(
+            "SMTP user `{user}` needs a password: set {PASSWORD_ENV} or [smtp] password_command"
+        )));
+    };
+    let creds = Credentials::new(user.to_string(), password.expose().to_string());
+    let done = timed(
+        shared.settings.timeout,
+        format!("authentication at {ep}: no answer"),
+        conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds),
+        |e| auth_failure(&e, ep, user),
+    )
+    .await;
+    // A refusal that retrying cannot change ends the session here.
+    if let Err(SessionError::Fatal(_)) = &done {
+        conn.abort().await;
+    }
+    done.map(|_| ())
+}
+
+/// A failed AUTH: worth retrying for 4xx; else no mechanism we speak, or a wrong password.
+fn auth_failure(e: &lettre::transport::smtp::Error, ep: &Endpoint, user: &str) -> SessionError {
+    if e.is_transient() {
+        SessionError::Transient(format!("authentication at {ep}: {}", server_words(e)))
+    } else if e.is_client() {
+        SessionError::Fatal(format!(
+            "{ep} offers no authentication mechanism appeal supports (PLAIN, LOGIN) on this \
+             connection"
+        ))
+    } else {
+        SessionError::Fatal(format!(
+            "authentication as `{user}` at {ep} failed: {} (check {PASSWORD_ENV} or \
+             password_command)",
+            server_words(e)
+        ))
+    }
+}
+
+/// A failed greeting: a 5xx will not change on retry.
 fn classify_open(e: &lettre::transport::smtp::Error, what: &str) -> SessionError {
     let words = format!("{what}: {}", server_words(e));
     if e.is_permanent() {
@@ -554,48 +391,48 @@ fn classify_open(e: &lettre::transport::smtp::Error, what: &str) -> SessionError
     }
 }
 
-/// One try at one message over an open session.
-async fn attempt(
+/// One try at one message over an open session: one SMTP transaction.
+async fn transaction(
     shared: &Shared,
     conn: &mut AsyncSmtpConnection,
     index: usize,
     email: &Email,
-) -> Attempt {
+) -> TransactionEnd {
     let t = shared.settings.timeout;
     let mut params = Vec::new();
     if !email.bytes.is_ascii() {
         if !conn.server_info().supports_feature(Extension::EightBitMime) {
-            return Attempt::Permanent(
+            return TransactionEnd::Permanent(
                 "the message is not 7-bit and the server does not offer 8BITMIME".into(),
             );
         }
         params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
     if let Err(e) = tokio::task::block_in_place(|| shared.hooks.before_transaction(index, email)) {
-        return Attempt::Stop(format!("{e:#}"));
+        return TransactionEnd::Stop(format!("{e:#}"));
     }
     let before = async {
-        step(
+        timed_command(
             t,
             "MAIL FROM",
             conn.command(Mail::new(Some(email.from.clone()), params)),
         )
         .await?;
-        step(
+        timed_command(
             t,
             "RCPT TO",
             conn.command(Rcpt::new(email.to.clone(), vec![])),
         )
         .await?;
         for cc in &email.cc {
-            step(
+            timed_command(
                 t,
                 "RCPT TO (cc)",
                 conn.command(Rcpt::new(cc.clone(), vec![])),
             )
             .await?;
         }
-        Ok::<(), StepFail>(())
+        Ok::<(), CommandFail>(())
     }
     .await;
     if let Err(fail) = before {
@@ -603,25 +440,25 @@ async fn attempt(
     }
     if let Err(e) = tokio::task::block_in_place(|| shared.hooks.before_data(index, email)) {
         let _ = tokio::time::timeout(t, conn.command(Rset)).await;
-        return Attempt::Stop(format!("{e:#}"));
+        return TransactionEnd::Stop(format!("{e:#}"));
     }
-    if let Err(fail) = step(t, "DATA", conn.command(Data)).await {
+    if let Err(fail) = timed_command(t, "DATA", conn.command(Data)).await {
         return refused(conn, fail, t).await;
     }
     // From here on the server may have the message: a broken connection is in doubt.
     let size_allowance = Duration::from_secs((email.bytes.len() / 100_000) as u64);
     match tokio::time::timeout(t + size_allowance, conn.message(&email.bytes)).await {
-        Ok(Ok(reply)) => Attempt::Sent(reply_text(&reply)),
-        Ok(Err(e)) if e.is_permanent() => Attempt::Permanent(server_words(&e)),
-        Ok(Err(e)) if e.is_transient() => Attempt::Transient {
+        Ok(Ok(reply)) => TransactionEnd::Sent(reply_text(&reply)),
+        Ok(Err(e)) if e.is_permanent() => TransactionEnd::Permanent(server_words(&e)),
+        Ok(Err(e)) if e.is_transient() => TransactionEnd::Transient {
             reason: server_words(&e),
             broken: e.status().is_some_and(|c| c.to_string() == "421"),
         },
-        Ok(Err(e)) => Attempt::InDoubt(format!(
+        Ok(Err(e)) => TransactionEnd::InDoubt(format!(
             "the connection broke after the message was sent, before the server's reply: {}",
             server_words(&e)
         )),
-        Err(_) => Attempt::InDoubt(format!(
+        Err(_) => TransactionEnd::InDoubt(format!(
             "no reply within {}s after the message was sent",
             (t + size_allowance).as_secs()
         )),
@@ -630,9 +467,9 @@ async fn attempt(
 
 /// A refusal before the data went out: permanent for 5xx, else retry. After a reply the
 /// session goes on with RSET; after a network error or a timeout it is dropped.
-async fn refused(conn: &mut AsyncSmtpConnection, fail: StepFail, t: Duration) -> Attempt {
+async fn refused(conn: &mut AsyncSmtpConnection, fail: CommandFail, t: Duration) -> TransactionEnd {
     let Some(code) = fail.code else {
-        return Attempt::Transient {
+        return TransactionEnd::Transient {
             reason: fail.text,
             broken: true,
         };
@@ -640,9 +477,9 @@ async fn refused(conn: &mut AsyncSmtpConnection, fail: StepFail, t: Duration) ->
     let reset_ok =
         code != "421" && matches!(tokio::time::timeout(t, conn.command(Rset)).await, Ok(Ok(_)));
     if code.starts_with('5') {
-        Attempt::Permanent(fail.text)
+        TransactionEnd::Permanent(fail.text)
     } else {
-        Attempt::Transient {
+        TransactionEnd::Transient {
             reason: fail.text,
             broken: !reset_ok,
         }
@@ -692,24 +529,24 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<AsyncSmtpConnection>) {
             }
             let Some(c) = conn.as_mut() else { continue };
             shared.wait_for_slot().await;
-            match attempt(&shared, c, index, &email).await {
-                Attempt::Sent(reply) => {
+            match transaction(&shared, c, index, &email).await {
+                TransactionEnd::Sent(reply) => {
                     break Outcome::Sent {
                         reply,
                         message_id: email.message_id.clone(),
                     };
                 }
-                Attempt::Permanent(reason) => break Outcome::Failed { reason },
-                Attempt::InDoubt(reason) => {
+                TransactionEnd::Permanent(reason) => break Outcome::Failed { reason },
+                TransactionEnd::InDoubt(reason) => {
                     conn = None;
                     break Outcome::InDoubt { reason };
                 }
-                Attempt::Stop(reason) => {
+                TransactionEnd::Stop(reason) => {
                     let stop = Stop::Halted(reason);
                     shared.set_stop(stop.clone());
                     break stop.outcome();
                 }
-                Attempt::Transient { reason, broken } => {
+                TransactionEnd::Transient { reason, broken } => {
                     if broken {
                         conn = None;
                     }

@@ -86,71 +86,15 @@ pub fn parse_url(url: &str) -> Result<Endpoint> {
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| anyhow!("SMTP URL `{url}` must start with smtps:// or smtp://"))?;
-    let mut security = match scheme.to_ascii_lowercase().as_str() {
-        "smtps" => Security::Implicit,
-        "smtp" => Security::StartTls,
-        other => bail!("SMTP URL scheme `{other}` is not smtps or smtp"),
-    };
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, Some(q)),
-        None => (rest, None),
-    };
-    let rest = rest.trim_end_matches('/');
-    if rest.contains('/') {
-        bail!("SMTP URL `{url}` has a path; expected smtp://[user@]host[:port]");
-    }
-    if let Some(q) = query {
-        for pair in q.split('&').filter(|p| !p.is_empty()) {
-            match pair {
-                "tls=none" if security == Security::StartTls => security = Security::None,
-                "tls=none" => bail!("tls=none makes no sense with smtps://"),
-                "tls=starttls" | "tls=required" => {}
-                other => bail!("unknown SMTP URL option `{other}` (the only one is tls=none)"),
-            }
-        }
-    }
-    let (user, hostport) = match rest.rsplit_once('@') {
-        Some((u, h)) => (Some(u), h),
-        None => (None, rest),
-    };
-    let user = match user {
-        Some(u) if u.contains(':') => bail!(
-            "the SMTP URL holds a password; remove it and set {PASSWORD_ENV} or [smtp] password_command"
-        ),
-        Some("") => bail!("SMTP URL `{url}` has an empty user name"),
-        Some(u) => Some(percent_decode(u)?),
-        None => None,
-    };
-    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        let (h, after) = v6
-            .split_once(']')
-            .ok_or_else(|| anyhow!("SMTP URL `{url}`: unclosed `[` in the host"))?;
-        (h.to_string(), after.strip_prefix(':'))
-    } else {
-        match hostport.split_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (hostport.to_string(), None),
-        }
-    };
-    if host.is_empty() {
-        bail!("SMTP URL `{url}` has no host");
-    }
-    let port = match port {
-        Some(p) => p
-            .parse::<u16>()
-            .ok()
-            .filter(|p| *p != 0)
-            .ok_or_else(|| anyhow!("SMTP URL `{url}`: `{p}` is not a port number"))?,
-        None => match security {
-            Security::Implicit => 465,
-            Security::StartTls => 587,
-            Security::None => 25,
-        },
-    };
+    let security = scheme_security(scheme)?;
+    let (authority, query) = split_query(url, rest)?;
+    let security = query_security(security, query)?;
+    let (user, hostport) = split_user(url, authority)?;
+    let (host, port) = split_host_port(url, hostport)?;
     let endpoint = Endpoint {
         security,
         host,
-        port,
+        port: port_number(url, port, security)?,
         user,
     };
     if security == Security::None && !endpoint.is_loopback() {
@@ -161,6 +105,92 @@ pub fn parse_url(url: &str) -> Result<Endpoint> {
         );
     }
     Ok(endpoint)
+}
+
+/// `smtps` is TLS from the start, `smtp` STARTTLS until the query says otherwise.
+fn scheme_security(scheme: &str) -> Result<Security> {
+    match scheme.to_ascii_lowercase().as_str() {
+        "smtps" => Ok(Security::Implicit),
+        "smtp" => Ok(Security::StartTls),
+        other => bail!("SMTP URL scheme `{other}` is not smtps or smtp"),
+    }
+}
+
+/// `[user@]host[:port]` and the query after `?`, if any; a path is refused.
+fn split_query<'a>(url: &str, rest: &'a str) -> Result<(&'a str, Option<&'a str>)> {
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let authority = rest.trim_end_matches('/');
+    if authority.contains('/') {
+        bail!("SMTP URL `{url}` has a path; expected smtp://[user@]host[:port]");
+    }
+    Ok((authority, query))
+}
+
+/// The security once the query's options are applied: `tls=none` turns STARTTLS off.
+fn query_security(mut security: Security, query: Option<&str>) -> Result<Security> {
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        match pair {
+            "tls=none" if security == Security::StartTls => security = Security::None,
+            "tls=none" => bail!("tls=none makes no sense with smtps://"),
+            "tls=starttls" | "tls=required" => {}
+            other => bail!("unknown SMTP URL option `{other}` (the only one is tls=none)"),
+        }
+    }
+    Ok(security)
+}
+
+/// The user name before the last `@`, percent-decoded, and what follows it. A password is
+/// refused here: it belongs in the environment or a password command, not in the URL.
+fn split_user<'a>(url: &str, authority: &'a str) -> Result<(Option<String>, &'a str)> {
+    let Some((user, hostport)) = authority.rsplit_once('@') else {
+        return Ok((None, authority));
+    };
+    if user.contains(':') {
+        bail!(
+            "the SMTP URL holds a password; remove it and set {PASSWORD_ENV} or [smtp] password_command"
+        );
+    }
+    if user.is_empty() {
+        bail!("SMTP URL `{url}` has an empty user name");
+    }
+    Ok((Some(percent_decode(user)?), hostport))
+}
+
+/// The host (an IPv6 address in brackets, brackets dropped) and the port as written, if any.
+fn split_host_port<'a>(url: &str, hostport: &'a str) -> Result<(String, Option<&'a str>)> {
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| anyhow!("SMTP URL `{url}`: unclosed `[` in the host"))?;
+        (h, after.strip_prefix(':'))
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    if host.is_empty() {
+        bail!("SMTP URL `{url}` has no host");
+    }
+    Ok((host.to_string(), port))
+}
+
+/// The port written, else the usual one for the security: 465, 587, or 25 for plaintext.
+fn port_number(url: &str, port: Option<&str>, security: Security) -> Result<u16> {
+    let Some(p) = port else {
+        return Ok(match security {
+            Security::Implicit => 465,
+            Security::StartTls => 587,
+            Security::None => 25,
+        });
+    };
+    p.parse::<u16>()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| anyhow!("SMTP URL `{url}`: `{p}` is not a port number"))
 }
 
 /// A sending rate: at most `count` messages per `per`.
