@@ -9,8 +9,8 @@ use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
     let root = env!("CARGO_MANIFEST_DIR");
-    let cli = appeal::cli::Cli::parse_from(["appeal", "-C", root, "--only", "ombudsman", "pdf"]);
-    let config = match appeal::config::load(&cli.common) {
+    let cli = appeal::cli::Cli::parse_from(["appeal", "-C", root, "pdf", "--only", "ombudsman"]);
+    let config = match appeal::config::load(&cli.common()) {
         Ok(c) => c,
         Err(p) => anyhow::bail!("the example does not load: {} problems", p.items.len()),
     };

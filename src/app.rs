@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Common};
 use crate::commands::{self, send::SendOptions};
 use crate::config::{self, Config};
 use crate::email::smtp::SmtpFlags;
@@ -13,31 +13,31 @@ use crate::term::print_problems;
 /// (a closed stdout, an unwritable directory); bad input comes back as `Exit::Invalid`
 /// after its problems are printed.
 pub fn run(cli: Cli) -> Result<Exit> {
+    let mut common = cli.common();
     match cli.command {
         Command::Init { ref dir } => {
             let dir = dir
                 .clone()
-                .or_else(|| cli.common.directory.clone())
+                .or_else(|| common.directory.clone())
                 .unwrap_or_else(|| ".".into());
-            commands::init::init(&dir, cli.common.quiet)?;
+            commands::init::init(&dir, common.quiet)?;
             Ok(Exit::Success)
         }
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
-        Command::Check => commands::check::run(&cli.common),
-        Command::Pdf { combined } => with_config(&cli, |c| commands::pdf::run(c, combined)),
-        Command::List { json } => with_config(&cli, |c| commands::show::list(c, json)),
-        Command::Status { json } => with_config(&cli, |c| commands::status::run(c, json)),
+        Command::Check { .. } => commands::check::run(&common),
+        Command::Pdf { combined, .. } => with_config(&common, |c| commands::pdf::run(c, combined)),
+        Command::List { json, .. } => with_config(&common, |c| commands::show::list(c, json)),
+        Command::Status { json, .. } => with_config(&common, |c| commands::status::run(c, json)),
         Command::Preview {
             ref recipient,
             json,
+            ..
         } => {
-            let only = recipient.clone().map(|r| vec![r]);
-            let mut cli = cli;
-            if let Some(only) = only {
-                cli.common.only = only;
+            if let Some(r) = recipient {
+                common.only = vec![r.clone()];
             }
-            with_config(&cli, |c| commands::show::preview(c, json))
+            with_config(&common, |c| commands::show::preview(c, json))
         }
         Command::Send {
             yes,
@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
             ref rate,
             resend,
             resend_in_doubt,
+            ..
         } => {
             let opts = SendOptions {
                 yes,
@@ -59,14 +60,14 @@ pub fn run(cli: Cli) -> Result<Exit> {
                     rate: rate.clone(),
                 },
             };
-            with_config(&cli, |c| commands::send::command(c, &opts))
+            with_config(&common, |c| commands::send::command(c, &opts))
         }
     }
 }
 
 /// Loads the configuration, printing every problem if it cannot.
-fn with_config(cli: &Cli, f: impl FnOnce(&Config) -> Result<Exit>) -> Result<Exit> {
-    match config::load(&cli.common) {
+fn with_config(common: &Common, f: impl FnOnce(&Config) -> Result<Exit>) -> Result<Exit> {
+    match config::load(common) {
         Ok(config) => {
             print_problems(&config.warnings, config.quiet);
             f(&config)

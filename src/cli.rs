@@ -20,7 +20,118 @@ pub struct Cli {
     pub command: Command,
 
     #[command(flatten)]
-    pub common: Common,
+    pub global: Global,
+}
+
+impl Cli {
+    /// Everything typed that `config` resolves, whichever command it was typed for: the
+    /// global flags and the groups the command takes (those it does not take stay empty).
+    pub fn common(&self) -> Common {
+        let mut common = Common {
+            directory: self.global.directory.clone(),
+            campaign: self.global.campaign.clone(),
+            verbose: self.global.verbose,
+            quiet: self.global.quiet,
+            ..Common::default()
+        };
+        if let Some(b) = self.command.batch() {
+            common.signatories = b.signatories.clone();
+        }
+        let (select, letters, sender, print, out) = match &self.command {
+            Command::Init { .. } | Command::Completions { .. } | Command::Man => {
+                return common;
+            }
+            Command::Check {
+                select,
+                letters,
+                sender,
+                print,
+                ..
+            } => (Some(select), Some(letters), Some(sender), Some(print), None),
+            Command::List {
+                select, letters, ..
+            } => (Some(select), Some(letters), None, None, None),
+            Command::Preview {
+                select,
+                letters,
+                sender,
+                ..
+            } => (Some(select), Some(letters), Some(sender), None, None),
+            Command::Status {
+                select,
+                letters,
+                sender,
+                ..
+            } => (Some(select), Some(letters), Some(sender), None, None),
+            Command::Pdf {
+                select,
+                letters,
+                sender,
+                print,
+                out,
+                ..
+            } => (
+                Some(select),
+                Some(letters),
+                Some(sender),
+                Some(print),
+                Some(out),
+            ),
+            Command::Send {
+                select,
+                letters,
+                sender,
+                print,
+                out,
+                ..
+            } => (
+                Some(select),
+                Some(letters),
+                Some(sender),
+                Some(print),
+                Some(out),
+            ),
+        };
+        if let Some(s) = select {
+            common.recipients = s.recipients.clone();
+            common.only = s.only.clone();
+            common.tag = s.tag.clone();
+        }
+        if let Some(l) = letters {
+            common.lang = l.lang.clone();
+            common.via = l.via;
+        }
+        if let Some(s) = sender {
+            common.sender = s.sender.clone();
+            common.from_name = s.from_name.clone();
+            common.from_email = s.from_email.clone();
+            common.from_address = s.from_address.clone();
+            common.from_city = s.from_city.clone();
+            common.from_note = s.from_note.clone();
+        }
+        if let Some(p) = print {
+            common.paper = p.paper;
+            common.font = p.font.clone();
+        }
+        if let Some(o) = out {
+            common.out = o.out.clone();
+        }
+        common
+    }
+}
+
+impl Command {
+    /// The batch flags, for the commands that take them.
+    fn batch(&self) -> Option<&Batch> {
+        match self {
+            Command::Check { batch, .. }
+            | Command::Preview { batch, .. }
+            | Command::Status { batch, .. }
+            | Command::Pdf { batch, .. }
+            | Command::Send { batch, .. } => Some(batch),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,7 +152,18 @@ pub enum Command {
     /// Reports every problem at once, each with file, line and column; exits 2 if any.
     ///
     /// Example: appeal -C campaigns/kz check
-    Check,
+    Check {
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        batch: Batch,
+        #[command(flatten)]
+        letters: Letters,
+        #[command(flatten)]
+        sender: SenderFlags,
+        #[command(flatten)]
+        print: Print,
+    },
 
     /// List recipients with their channel and destination.
     ///
@@ -50,6 +172,10 @@ pub enum Command {
         /// Print a JSON array of {id, name, channel, destination}.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        letters: Letters,
     },
 
     /// Dry run: the delivery plan as a table, then each letter's text. Never touches the network.
@@ -62,6 +188,14 @@ pub enum Command {
         /// Print the plan and letters as JSON, one object per line.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        batch: Batch,
+        #[command(flatten)]
+        letters: Letters,
+        #[command(flatten)]
+        sender: SenderFlags,
     },
 
     /// What the delivery ledger says about each letter: sent, written, failed, deferred,
@@ -75,6 +209,14 @@ pub enum Command {
         /// Print a JSON array, one object per letter.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        batch: Batch,
+        #[command(flatten)]
+        letters: Letters,
+        #[command(flatten)]
+        sender: SenderFlags,
     },
 
     /// Print a shell completion script.
@@ -127,6 +269,18 @@ pub enum Command {
         /// the Message-ID they had, so receivers can drop a copy.
         #[arg(long)]
         resend_in_doubt: bool,
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        batch: Batch,
+        #[command(flatten)]
+        letters: Letters,
+        #[command(flatten)]
+        sender: SenderFlags,
+        #[command(flatten)]
+        print: Print,
+        #[command(flatten)]
+        out: Output,
     },
 
     /// Write one print-ready PDF letter per recipient into the output directory.
@@ -139,15 +293,24 @@ pub enum Command {
         /// Also write all.pdf holding every letter in order, for printing in one go.
         #[arg(long)]
         combined: bool,
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        batch: Batch,
+        #[command(flatten)]
+        letters: Letters,
+        #[command(flatten)]
+        sender: SenderFlags,
+        #[command(flatten)]
+        print: Print,
+        #[command(flatten)]
+        out: Output,
     },
 }
 
+/// Flags every command takes, before or after its name.
 #[derive(Debug, Args)]
-pub struct Common {
-    /// Send every selected letter by this channel instead of each recipient's own.
-    #[arg(long, value_enum, global = true)]
-    pub via: Option<Via>,
-
+pub struct Global {
     /// Campaign directory (default: the current directory).
     #[arg(short = 'C', long = "directory", value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
@@ -156,72 +319,131 @@ pub struct Common {
     #[arg(long, value_name = "NAME", global = true)]
     pub campaign: Option<String>,
 
-    /// Recipients file (default: recipients.toml in the campaign directory).
-    #[arg(long, value_name = "FILE", global = true)]
-    pub recipients: Option<PathBuf>,
-
-    /// Only these recipients (comma-separated ids; repeatable).
-    #[arg(long, value_name = "ID[,ID...]", value_delimiter = ',', global = true)]
-    pub only: Vec<String>,
-
-    /// Only recipients with this tag (repeatable: any of them).
-    #[arg(long, value_name = "TAG", global = true)]
-    pub tag: Vec<String>,
-
-    /// Write every letter in this language instead of each recipient's own.
-    #[arg(long, value_name = "LANG", global = true)]
-    pub lang: Option<String>,
-
-    /// Read the sender from this TOML file (name, email, address, city, note).
-    #[arg(long, value_name = "FILE", global = true)]
-    pub sender: Option<PathBuf>,
-
-    /// Sender's name (overrides appeal.toml and --sender).
-    #[arg(long, value_name = "NAME", global = true)]
-    pub from_name: Option<String>,
-
-    /// Sender's email address.
-    #[arg(long, value_name = "EMAIL", global = true)]
-    pub from_email: Option<String>,
-
-    /// Sender's postal address, one line per flag.
-    #[arg(long, value_name = "LINE", global = true)]
-    pub from_address: Vec<String>,
-
-    /// Sender's city, printed on the place and date line.
-    #[arg(long, value_name = "CITY", global = true)]
-    pub from_city: Option<String>,
-
-    /// Sender's personal note (a sentence or two the template may include).
-    #[arg(long, value_name = "TEXT", global = true)]
-    pub from_note: Option<String>,
-
-    /// One letter per signatory and recipient: a CSV with a header row naming
-    /// id, name and optionally email, city, address, note; other columns become sender.<column>.
-    /// `-` reads standard input.
-    #[arg(long, value_name = "CSV", global = true)]
-    pub signatories: Option<PathBuf>,
-
-    /// Paper size for PDF letters.
-    #[arg(long, value_enum, global = true)]
-    pub paper: Option<Paper>,
-
-    /// A TrueType font to print letters in instead of the bundled Noto Sans. A file named
-    /// Name-Regular.ttf brings Name-Bold.ttf, Name-Italic.ttf and Name-BoldItalic.ttf found
-    /// beside it.
-    #[arg(long, value_name = "FILE", global = true)]
-    pub font: Option<PathBuf>,
-
-    /// Output directory (default: out/<campaign>/ in the campaign directory).
-    #[arg(long, value_name = "DIR", global = true)]
-    pub out: Option<PathBuf>,
-
     /// Say more about what is happening.
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
 
     /// Print only errors.
     #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// Which letters: recipients and signatories.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Which letters")]
+pub struct Select {
+    /// Recipients file (default: recipients.toml in the campaign directory).
+    #[arg(long, value_name = "FILE")]
+    pub recipients: Option<PathBuf>,
+
+    /// Only these recipients (comma-separated ids; repeatable).
+    #[arg(long, value_name = "ID[,ID...]", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Only recipients with this tag (repeatable: any of them).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+}
+
+/// A batch: one letter per signatory.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Which letters")]
+pub struct Batch {
+    /// One letter per signatory and recipient: a CSV with a header row naming
+    /// id, name and optionally email, city, address, note; other columns become sender.<column>.
+    /// `-` reads standard input.
+    #[arg(long, value_name = "CSV")]
+    pub signatories: Option<PathBuf>,
+}
+
+/// The language and channel of the letters.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Language and channel")]
+pub struct Letters {
+    /// Write every letter in this language instead of each recipient's own.
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
+
+    /// Send every selected letter by this channel instead of each recipient's own.
+    #[arg(long, value_enum)]
+    pub via: Option<Via>,
+}
+
+/// Who signs the letters.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Sender")]
+pub struct SenderFlags {
+    /// Read the sender from this TOML file (name, email, address, city, note).
+    #[arg(long, value_name = "FILE")]
+    pub sender: Option<PathBuf>,
+
+    /// Sender's name (overrides appeal.toml and --sender).
+    #[arg(long, value_name = "NAME")]
+    pub from_name: Option<String>,
+
+    /// Sender's email address.
+    #[arg(long, value_name = "EMAIL")]
+    pub from_email: Option<String>,
+
+    /// Sender's postal address, one line per flag.
+    #[arg(long, value_name = "LINE")]
+    pub from_address: Vec<String>,
+
+    /// Sender's city, printed on the place and date line.
+    #[arg(long, value_name = "CITY")]
+    pub from_city: Option<String>,
+
+    /// Sender's personal note (a sentence or two the template may include).
+    #[arg(long, value_name = "TEXT")]
+    pub from_note: Option<String>,
+}
+
+/// How letters are printed.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Print")]
+pub struct Print {
+    /// Paper size for PDF letters.
+    #[arg(long, value_enum)]
+    pub paper: Option<Paper>,
+
+    /// A TrueType font to print letters in instead of the bundled Noto Sans. A file named
+    /// Name-Regular.ttf brings Name-Bold.ttf, Name-Italic.ttf and Name-BoldItalic.ttf found
+    /// beside it.
+    #[arg(long, value_name = "FILE")]
+    pub font: Option<PathBuf>,
+}
+
+/// Where files go.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct Output {
+    /// Output directory (default: out/<campaign>/ in the campaign directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Everything `config` resolves, gathered from the global flags and the command's own
+/// groups by [`Cli::common`]. What a command does not take is empty.
+#[derive(Debug, Clone, Default)]
+pub struct Common {
+    pub via: Option<Via>,
+    pub directory: Option<PathBuf>,
+    pub campaign: Option<String>,
+    pub recipients: Option<PathBuf>,
+    pub only: Vec<String>,
+    pub tag: Vec<String>,
+    pub lang: Option<String>,
+    pub sender: Option<PathBuf>,
+    pub from_name: Option<String>,
+    pub from_email: Option<String>,
+    pub from_address: Vec<String>,
+    pub from_city: Option<String>,
+    pub from_note: Option<String>,
+    pub signatories: Option<PathBuf>,
+    pub paper: Option<Paper>,
+    pub font: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub verbose: bool,
     pub quiet: bool,
 }
 
