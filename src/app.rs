@@ -23,6 +23,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
             commands::init::init(&dir, common.quiet)?;
             Ok(Exit::Success)
         }
+        Command::Mark { .. } => {
+            eprintln!("appeal: error: `appeal mark` is not built yet");
+            Ok(Exit::Invalid)
+        }
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
         Command::Check { .. } => commands::check::run(&common),

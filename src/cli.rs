@@ -48,6 +48,7 @@ impl Cli {
                 print,
                 ..
             } => (Some(select), Some(letters), Some(sender), Some(print), None),
+            Command::Mark { select, .. } => (Some(select), None, None, None, None),
             Command::List {
                 select, letters, ..
             } => (Some(select), Some(letters), None, None, None),
@@ -125,6 +126,7 @@ impl Command {
     fn batch(&self) -> Option<&Batch> {
         match self {
             Command::Check { batch, .. }
+            | Command::Mark { batch, .. }
             | Command::Preview { batch, .. }
             | Command::Status { batch, .. }
             | Command::Pdf { batch, .. }
@@ -209,6 +211,9 @@ pub enum Command {
         /// Print a JSON array, one object per letter.
         #[arg(long)]
         json: bool,
+        /// List every letter, not only the counts per recipient, channel and state.
+        #[arg(long)]
+        list: bool,
         #[command(flatten)]
         select: Select,
         #[command(flatten)]
@@ -217,6 +222,27 @@ pub enum Command {
         letters: Letters,
         #[command(flatten)]
         sender: SenderFlags,
+    },
+
+    /// Record what happened to letters outside the tool, so `status` knows they are done.
+    ///
+    /// `delivered`: letters in doubt that the recipient confirmed receiving. `posted` and
+    /// `faxed`: letters written as PDF (by `pdf` or `send`) that were printed and posted, or
+    /// faxed by hand. Acts on every selected letter in the state the mark applies to, and says
+    /// which others it left alone.
+    ///
+    /// Example: appeal mark posted --only president --note "registered mail RR123456789KZ"
+    Mark {
+        /// What happened.
+        #[arg(value_enum)]
+        what: MarkAs,
+        /// A note kept with the record: who confirmed, a tracking number.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        batch: Batch,
     },
 
     /// Print a shell completion script.
@@ -269,6 +295,17 @@ pub enum Command {
         /// the Message-ID they had, so receivers can drop a copy.
         #[arg(long)]
         resend_in_doubt: bool,
+        /// Deliver again only the letters that failed or were deferred; leave every other
+        /// letter alone (combine with --only to narrow it further).
+        #[arg(long, conflicts_with_all = ["resend", "resend_in_doubt"])]
+        retry_failed: bool,
+        /// Send one letter of the run to this address instead, with [TEST] in the subject, to
+        /// see it as an official would; nothing is recorded in the ledger.
+        #[arg(long, value_name = "ADDRESS", conflicts_with = "dry_run")]
+        test_to: Option<String>,
+        /// List every letter, not only the counts per recipient and channel.
+        #[arg(long)]
+        list: bool,
         #[command(flatten)]
         select: Select,
         #[command(flatten)]
@@ -293,6 +330,9 @@ pub enum Command {
         /// Also write all.pdf holding every letter in order, for printing in one go.
         #[arg(long)]
         combined: bool,
+        /// List every file written, not only the counts.
+        #[arg(long)]
+        list: bool,
         #[command(flatten)]
         select: Select,
         #[command(flatten)]
@@ -453,6 +493,17 @@ pub enum Via {
     Email,
     Post,
     Fax,
+}
+
+/// What `appeal mark` records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MarkAs {
+    /// An in-doubt email the recipient confirmed receiving.
+    Delivered,
+    /// A written letter printed and posted.
+    Posted,
+    /// A written letter faxed by hand.
+    Faxed,
 }
 
 /// Shells `appeal completions` writes for.
