@@ -2,13 +2,24 @@
 
 use std::path::{Path, PathBuf};
 
+mod campaign;
+mod selection;
+mod sender;
+
 use crate::cli::{self, Common};
-use crate::diag::{Problems, did_you_mean};
+use crate::config::campaign::{check_languages, find_campaign, load_campaign};
+use crate::config::selection::{
+    check_fax_numbers, check_via, forced_channel, load_recipients, select,
+};
+use crate::config::sender::{check_signers, resolve_sender};
+use crate::diag::Problems;
 use crate::model::campaign::Campaign;
-use crate::model::recipients::{self, Channel, Recipient};
-use crate::model::sender::{self, Sender};
+use crate::model::recipients::{Channel, Recipient};
+use crate::model::sender::Sender;
 use crate::model::settings::{self, Paper, Settings};
 
+/// Everything a command needs, resolved from the command line, `appeal.toml` and the campaign
+/// files and checked.
 pub struct Config {
     /// The campaign directory (`-C`), as given.
     pub root: PathBuf,
@@ -46,29 +57,6 @@ impl Config {
     }
 }
 
-/// A run reads the signatories more than once (check, then write; or `send`'s two passes), and
-/// a pipe or standard input (`-`) can be read only once: such input is copied to a temporary
-/// file first, removed when the run ends. A regular file is read where it is.
-fn spool_if_stream(path: &Path) -> Result<Option<tempfile::TempPath>, crate::diag::Diagnostic> {
-    use std::io::Write;
-    let stdin = path == Path::new("-");
-    // A regular file is read in place; one that cannot be read is reported by opening it.
-    if !stdin && std::fs::metadata(path).map_or(true, |m| m.is_file()) {
-        return Ok(None);
-    }
-    let cannot = |e: std::io::Error| {
-        crate::diag::Diagnostic::error(path, None, format!("cannot read the signatories file: {e}"))
-    };
-    let mut spool = tempfile::NamedTempFile::new().map_err(cannot)?;
-    let copied = if stdin {
-        std::io::copy(&mut std::io::stdin().lock(), &mut spool)
-    } else {
-        std::fs::File::open(path).and_then(|mut f| std::io::copy(&mut f, &mut spool))
-    };
-    copied.and_then(|_| spool.flush()).map_err(cannot)?;
-    Ok(Some(spool.into_temp_path()))
-}
-
 impl Config {
     /// The language of the letter to `r`: --lang, else the recipient's, else the campaign's.
     pub fn language_for(&self, r: &Recipient) -> String {
@@ -99,292 +87,31 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         problems.error(&root, None, "campaign directory does not exist");
         return Err(problems);
     }
-    let settings_path = root.join("appeal.toml");
     let settings = settings::load(
-        &settings_path,
+        &root.join("appeal.toml"),
         &shown(&root, Path::new("appeal.toml")),
         &mut problems,
     );
-
-    // Campaign.
-    let letters = root.join("letters");
-    let campaign_name = match &common.campaign {
-        Some(name) => Some(name.clone()),
-        None => match std::fs::read_dir(&letters) {
-            Ok(entries) => {
-                let mut dirs: Vec<String> = entries
-                    .filter_map(|e| e.ok())
-                    .filter(|e| e.path().join("campaign.toml").is_file())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect();
-                dirs.sort();
-                match dirs.len() {
-                    1 => dirs.pop(),
-                    0 => {
-                        problems.error(&shown(&root, Path::new("letters")), None, "no campaign here: expected letters/<name>/campaign.toml (see `appeal init`)");
-                        None
-                    }
-                    _ => {
-                        problems.error(
-                            &shown(&root, Path::new("letters")),
-                            None,
-                            format!(
-                                "several campaigns ({}); choose one with --campaign NAME",
-                                dirs.join(", ")
-                            ),
-                        );
-                        None
-                    }
-                }
-            }
-            Err(_) => {
-                problems.error(&shown(&root, Path::new("letters")), None, "no letters/ directory: expected letters/<name>/campaign.toml (see `appeal init`)");
-                None
-            }
-        },
-    };
-    let campaign = campaign_name.and_then(|name| {
-        if !recipients::valid_id(&name) {
-            problems.error(
-                &shown(&root, Path::new("letters")),
-                None,
-                format!(
-                    "campaign name `{}` must be a-z, 0-9 and `-`",
-                    name.escape_debug()
-                ),
-            );
-            return None;
-        }
-        let rel = Path::new("letters").join(&name);
-        if !root.join(&rel).join("campaign.toml").is_file() {
-            problems.error(
-                &shown(&root, &rel),
-                None,
-                format!(
-                    "no campaign `{name}`: {} does not exist",
-                    shown(&root, &rel.join("campaign.toml")).display()
-                ),
-            );
-            return None;
-        }
-        match Campaign::load(&root.join(&rel), &shown(&root, &rel)) {
-            Ok((c, warnings)) => {
-                problems.extend(warnings);
-                Some(c)
-            }
-            Err(p) => {
-                problems.extend(p);
-                None
-            }
-        }
-    });
-
-    // Recipients.
-    let rec_rel = common
-        .recipients
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("recipients.toml"));
-    // A --recipients path is taken as typed (relative to the working directory).
-    let rec_path = if common.recipients.is_some() {
-        rec_rel.clone()
-    } else {
-        root.join(&rec_rel)
-    };
-    let rec_shown = if common.recipients.is_some() {
-        rec_rel.clone()
-    } else {
-        shown(&root, &rec_rel)
-    };
-    let all = match recipients::load(&rec_path, &rec_shown) {
-        Ok((r, warnings)) => {
-            problems.extend(warnings);
-            r
-        }
-        Err(p) => {
-            problems.extend(p);
-            Vec::new()
-        }
-    };
-
-    // Selection.
-    let mut only = common.only.clone();
-    only.retain(|s| !s.is_empty());
-    for id in &only {
-        if !all.is_empty() && !all.iter().any(|r| &r.id == id) {
-            let mut msg = format!("--only: no recipient `{id}` in {}", rec_shown.display());
-            if let Some(best) = did_you_mean(id, all.iter().map(|r| r.id.as_str())) {
-                msg.push_str(&format!("; did you mean `{best}`?"));
-            }
-            problems.error(&rec_shown, None, msg);
-        }
-    }
-    for tag in &common.tag {
-        if !all.is_empty() && !all.iter().any(|r| r.tags.contains(tag)) {
-            problems.error(
-                &rec_shown,
-                None,
-                format!("--tag: no recipient has the tag `{tag}`"),
-            );
-        }
-    }
-    let selected: Vec<Recipient> = all
-        .iter()
-        .filter(|r| only.is_empty() || only.contains(&r.id))
-        .filter(|r| common.tag.is_empty() || common.tag.iter().any(|t| r.tags.contains(t)))
-        .cloned()
-        .collect();
-    if !all.is_empty() && selected.is_empty() && !problems.has_errors() {
-        problems.error(
-            &rec_shown,
-            None,
-            "the selection (--only/--tag) matches no recipient",
-        );
-    }
-
-    // Sender: appeal.toml, then --sender FILE, then flags.
-    let mut sender = Sender::default();
-    if let Some(source) = &settings.source {
-        settings
-            .raw
-            .sender
-            .apply(source, &root, &mut sender, &mut problems);
-    }
-    if let Some(path) = &common.sender {
-        sender::load_file(path, &mut sender, &mut problems);
-    }
-    apply_flags(common, &mut sender, &mut problems);
-    let mut signatories_spool = None;
-    if let Some(path) = &common.signatories {
-        match spool_if_stream(path) {
-            Ok(spool) => {
-                signatories_spool = spool;
-                // Open it now so a missing file or a broken header stops every command early.
-                let source = signatories_spool.as_deref().unwrap_or(path);
-                if let Err(d) =
-                    crate::model::signatories::SignatoryReader::open(source, path, false)
-                {
-                    problems.push(d);
-                }
-            }
-            Err(d) => problems.push(d),
-        }
-    } else if let Some(c) = &campaign
-        && c.require_note
-        && sender.note.as_deref().is_none_or(|n| n.trim().is_empty())
-    {
-        problems.error(&c.file, None, "the campaign requires a personal note (require_note = true): set [sender] note in appeal.toml or pass --from-note TEXT");
-    }
-    if common.signatories.is_none() && sender.name.trim().is_empty() {
-        problems.error(&shown(&root, Path::new("appeal.toml")), None, "no sender name: set [sender] name in appeal.toml, or pass --sender FILE or --from-name NAME");
-    }
-
-    // A channel forced with --via needs that contact for every selected recipient.
-    let via = common.via.map(|v| match v {
-        crate::cli::Via::Email => Channel::Email,
-        crate::cli::Via::Post => Channel::Post,
-        crate::cli::Via::Fax => Channel::Fax,
-    });
+    let campaign = find_campaign(&root, common, &mut problems)
+        .and_then(|name| load_campaign(&root, &name, &mut problems));
+    let recipients_file = load_recipients(&root, common, &mut problems);
+    let selected = select(common, &recipients_file, &mut problems);
+    let sender = resolve_sender(common, &root, &settings, &mut problems);
+    let signatories_spool = check_signers(common, &root, campaign.as_ref(), &sender, &mut problems);
+    let via = forced_channel(common.via);
     if let Some(channel) = via {
-        for r in &selected {
-            let missing = match channel {
-                Channel::Email => r.email.is_none().then_some("no email address"),
-                Channel::Fax => r.fax.is_none().then_some("no fax number"),
-                Channel::Post => r.base.address.is_empty().then_some("no postal address"),
-            };
-            if let Some(what) = missing {
-                problems.error(
-                    &rec_shown,
-                    Some(r.id_position),
-                    format!(
-                        "--via {}: recipient `{}` has {what}",
-                        channel.as_str(),
-                        r.id
-                    ),
-                );
-            }
-        }
+        check_via(channel, &selected, &recipients_file.shown, &mut problems);
     }
-
-    // Faxes through a gateway need international numbers.
     if settings.raw.fax_gateway.is_some() {
-        for r in &selected {
-            let channel = via.unwrap_or_else(|| crate::model::recipients::channel_for(r, true));
-            if channel == Channel::Fax
-                && let Some(number) = &r.fax
-                && crate::model::recipients::e164_digits(number).is_none()
-            {
-                problems.error(&rec_shown, Some(r.id_position), format!("recipient `{}`: fax number `{number}` needs its country code (+…) to go through the fax gateway", r.id));
-            }
-        }
+        check_fax_numbers(via, &selected, &recipients_file.shown, &mut problems);
     }
-
-    // Language override.
-    if let Some(lang) = &common.lang
-        && let Some(c) = &campaign
-        && !c.has_language(lang)
-    {
-        let have: Vec<&str> = c.templates.keys().map(String::as_str).collect();
-        problems.error(
-            &c.dir_shown(),
-            None,
-            format!(
-                "--lang {lang}: the campaign has no {} (it has: {})",
-                crate::model::campaign::template_file_name(lang, &c.language),
-                have.join(", ")
-            ),
-        );
+    if let Some(c) = &campaign {
+        let lang = common.lang.as_deref();
+        check_languages(lang, c, &selected, &recipients_file.shown, &mut problems);
     }
-    // Every selected recipient needs a template in its language.
-    if let Some(c) = &campaign
-        && common.lang.is_none()
-    {
-        for r in &selected {
-            let lang = r.language.clone().unwrap_or_else(|| c.language.clone());
-            if crate::model::locale::is_supported(&lang) && !c.has_language(&lang) {
-                problems.error(
-                    &rec_shown,
-                    r.language_position.or(Some(r.id_position)),
-                    format!(
-                        "recipient `{}` is written to in `{lang}` but {} does not exist",
-                        r.id,
-                        c.dir_shown()
-                            .join(crate::model::campaign::template_file_name(
-                                &lang,
-                                &c.language
-                            ))
-                            .display()
-                    ),
-                );
-            }
-        }
-    }
-
-    let paper = match (
-        common.paper,
-        settings.raw.paper.as_ref().map(|p| p.get_ref().as_str()),
-    ) {
-        (Some(cli::Paper::A4), _) => Paper::A4,
-        (Some(cli::Paper::Letter), _) | (None, Some("letter")) => Paper::Letter,
-        _ => Paper::A4,
-    };
-    let now = match crate::clock::now() {
-        Ok(n) => n,
-        Err(e) => {
-            problems.error(Path::new(crate::clock::NOW_ENV), None, e);
-            jiff::Zoned::now()
-        }
-    };
-
-    let font = match (&common.font, &settings.raw.font) {
-        (Some(f), _) => Some(f.clone()),
-        (None, Some(f)) => Some(root.join(f.get_ref())),
-        (None, None) => None,
-    };
-    if let Some(f) = &font
-        && !f.is_file()
-    {
-        problems.error(f, None, "the font file does not exist");
-    }
+    let paper = paper(common, &settings);
+    let now = now(&mut problems);
+    let font = font(common, &root, &settings, &mut problems);
 
     let Some(campaign) = campaign else {
         return Err(problems);
@@ -401,7 +128,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         campaign,
         recipients: selected,
         sender,
-        recipients_file: rec_shown,
+        recipients_file: recipients_file.shown,
         signatories: common.signatories.clone(),
         signatories_spool,
         lang_override: common.lang.clone(),
@@ -417,37 +144,45 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
     })
 }
 
-fn apply_flags(common: &Common, sender: &mut Sender, problems: &mut Problems) {
-    let flag = Path::new("command line");
-    let mut clean = |value: &str, what: &str| -> String {
-        if let Some(why) = crate::diag::unsafe_char(value) {
-            problems.error(flag, None, format!("{what} {why}"));
+/// `--paper`, else appeal.toml `paper`, else A4.
+fn paper(common: &Common, settings: &Settings) -> Paper {
+    match (
+        common.paper,
+        settings.raw.paper.as_ref().map(|p| p.get_ref().as_str()),
+    ) {
+        (Some(cli::Paper::A4), _) => Paper::A4,
+        (Some(cli::Paper::Letter), _) | (None, Some("letter")) => Paper::Letter,
+        _ => Paper::A4,
+    }
+}
+
+/// The run's date and time: the clock, or the time `APPEAL_NOW` fixes.
+fn now(problems: &mut Problems) -> jiff::Zoned {
+    match crate::clock::now() {
+        Ok(n) => n,
+        Err(e) => {
+            problems.error(Path::new(crate::clock::NOW_ENV), None, e);
+            jiff::Zoned::now()
         }
-        value.to_string()
+    }
+}
+
+/// `--font FILE` (as typed), else appeal.toml `font` (in the campaign directory); it must exist.
+fn font(
+    common: &Common,
+    root: &Path,
+    settings: &Settings,
+    problems: &mut Problems,
+) -> Option<PathBuf> {
+    let font = match (&common.font, &settings.raw.font) {
+        (Some(f), _) => Some(f.clone()),
+        (None, Some(f)) => Some(root.join(f.get_ref())),
+        (None, None) => None,
     };
-    if let Some(n) = &common.from_name {
-        sender.name = clean(n, "--from-name");
+    if let Some(f) = &font
+        && !f.is_file()
+    {
+        problems.error(f, None, "the font file does not exist");
     }
-    if let Some(c) = &common.from_city {
-        sender.city = Some(clean(c, "--from-city"));
-    }
-    if !common.from_address.is_empty() {
-        sender.address = common
-            .from_address
-            .iter()
-            .map(|l| clean(l, "--from-address"))
-            .collect();
-    }
-    if let Some(n) = &common.from_note {
-        if let Some(why) = crate::diag::unsafe_char(&n.replace('\n', " ")) {
-            problems.error(flag, None, format!("--from-note {why}"));
-        }
-        sender.note = Some(n.clone());
-    }
-    if let Some(e) = &common.from_email {
-        if let Some(why) = recipients::email_problem(e) {
-            problems.error(flag, None, format!("--from-email {why}"));
-        }
-        sender.email = Some(e.clone());
-    }
+    font
 }

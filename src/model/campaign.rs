@@ -1,13 +1,10 @@
 //! A campaign: `campaign.toml` and its letter templates, compiled with Handlebars in strict mode.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use handlebars::{
-    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
-    RenderErrorReason,
-};
+use handlebars::Handlebars;
 use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
@@ -15,6 +12,8 @@ use toml::Spanned;
 use crate::diag::{Diagnostic, Problems, Source, toml_error, unsafe_char};
 use crate::model::locale;
 use crate::model::recipients::valid_id;
+use crate::model::templates::{self, render_diagnostic};
+pub use crate::model::templates::{SOURCE_NOTE_PREFIX, variant_index};
 
 /// A numbered reference the letter cites.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -129,6 +128,287 @@ pub fn template_file_name(lang: &str, default_lang: &str) -> String {
     }
 }
 
+/// The fields of `campaign.toml`, each checked.
+struct Fields {
+    title: String,
+    language: String,
+    reference: Option<String>,
+    deadline: Option<(jiff::civil::Date, (usize, usize))>,
+    copies_to: Vec<String>,
+    attachments: Vec<PathBuf>,
+    subject: BTreeMap<String, String>,
+    salutation: BTreeMap<String, String>,
+    closing: BTreeMap<String, String>,
+    sources: Vec<SourceRef>,
+}
+
+/// Checks the values of `campaign.toml`, collecting every problem with its place in the file.
+struct Checker<'a> {
+    source: &'a Source,
+    problems: &'a mut Problems,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        self.problems.push(self.source.error_at(span, message));
+    }
+
+    /// Every field, in the order its problems are reported.
+    fn fields(&mut self, raw: &RawCampaign, dir: &Path) -> Fields {
+        let title = self.text(&raw.title, "title");
+        let language = self.default_language(&raw.language);
+        let reference = raw.reference.as_ref().map(|r| self.text(r, "reference"));
+        let copies_to = self.copies_to(&raw.copies_to, raw.cc_email);
+        let deadline = raw.deadline.as_ref().and_then(|d| self.deadline(d));
+        let attachments = raw
+            .attachments
+            .iter()
+            .map(|a| self.attachment(a, dir))
+            .collect();
+        Fields {
+            title,
+            language,
+            reference,
+            deadline,
+            copies_to,
+            attachments,
+            subject: self.per_language(&raw.subject, "subject"),
+            salutation: self.per_language(&raw.salutation, "salutation"),
+            closing: self.per_language(&raw.closing, "closing"),
+            sources: self.sources(&raw.source),
+        }
+    }
+
+    /// A one-line value that may reach a header, a file or a printed line.
+    fn text(&mut self, value: &Spanned<String>, what: &str) -> String {
+        let s = value.get_ref();
+        if s.trim().is_empty() {
+            self.error(&value.span(), format!("{what} is empty"));
+        } else if let Some(why) = unsafe_char(s) {
+            self.error(&value.span(), format!("{what} {why}"));
+        }
+        s.clone()
+    }
+
+    fn default_language(&mut self, value: &Spanned<String>) -> String {
+        let language = value.get_ref().clone();
+        if !locale::is_supported(&language) {
+            self.error(
+                &value.span(),
+                format!(
+                    "unsupported language `{}` (supported: {})",
+                    language.escape_debug(),
+                    locale::LANGUAGES.join(", ")
+                ),
+            );
+        }
+        language
+    }
+
+    /// With `cc_email`, each entry is also an address every email is copied to.
+    fn copies_to(&mut self, entries: &[Spanned<String>], cc_email: bool) -> Vec<String> {
+        let copies_to = entries
+            .iter()
+            .map(|c| self.text(c, "copies_to entry"))
+            .collect();
+        if cc_email {
+            for c in entries {
+                if c.get_ref().parse::<lettre::message::Mailbox>().is_err() {
+                    self.error(&c.span(), format!("with cc_email = true, each copies_to entry must be an address like \"Embassy of Kazakhstan <consul@example.org>\", not `{}`", c.get_ref().escape_debug()));
+                }
+            }
+        }
+        copies_to
+    }
+
+    fn deadline(&mut self, d: &Spanned<RawDate>) -> Option<(jiff::civil::Date, (usize, usize))> {
+        let text = match d.get_ref() {
+            RawDate::Toml(dt) => dt.to_string(),
+            RawDate::Text(t) => t.clone(),
+        };
+        match text.parse::<jiff::civil::Date>() {
+            Ok(date) => Some((date, self.source.span_position(&d.span()))),
+            Err(_) => {
+                self.error(
+                    &d.span(),
+                    format!("deadline `{text}` is not a date like 2014-09-30"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An attachment must be a file inside the campaign directory.
+    fn attachment(&mut self, a: &Spanned<String>, dir: &Path) -> PathBuf {
+        let rel = Path::new(a.get_ref());
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            self.error(
+                &a.span(),
+                "attachments must be paths inside the campaign directory",
+            );
+        } else if !dir.join(rel).is_file() {
+            self.error(
+                &a.span(),
+                format!("attachment `{}` does not exist", rel.display()),
+            );
+        }
+        dir.join(rel)
+    }
+
+    /// A table of one text per language, such as `[subject]`.
+    fn per_language(
+        &mut self,
+        map: &BTreeMap<Spanned<String>, Spanned<String>>,
+        what: &str,
+    ) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (lang, value) in map {
+            if !locale::is_supported(lang.get_ref()) {
+                self.error(
+                    &lang.span(),
+                    format!(
+                        "{what}: unsupported language `{}` (supported: {})",
+                        lang.get_ref().escape_debug(),
+                        locale::LANGUAGES.join(", ")
+                    ),
+                );
+            }
+            let v = self.text(value, &format!("{what}.{}", lang.get_ref()));
+            out.insert(lang.get_ref().clone(), v);
+        }
+        out
+    }
+
+    /// The `[[source]]` entries, numbered in order; keys must be ids and unique.
+    fn sources(&mut self, raw: &[RawSource]) -> Vec<SourceRef> {
+        let mut sources: Vec<SourceRef> = Vec::new();
+        for (i, s) in raw.iter().enumerate() {
+            let key = s.key.get_ref().clone();
+            if !valid_id(&key) {
+                self.error(
+                    &s.key.span(),
+                    format!(
+                        "source key `{}` must be a-z, 0-9 and `-`",
+                        key.escape_debug()
+                    ),
+                );
+            } else if sources.iter().any(|o| o.key == key) {
+                self.error(&s.key.span(), format!("duplicate source key `{key}`"));
+            }
+            let title = self.text(&s.title, &format!("source `{key}`: title"));
+            sources.push(SourceRef {
+                number: i + 1,
+                title,
+                publisher: self.source_detail(&s.publisher, &key, "publisher"),
+                date: self.source_detail(&s.date, &key, "date"),
+                url: self.source_detail(&s.url, &key, "url"),
+                key,
+            });
+        }
+        sources
+    }
+
+    fn source_detail(
+        &mut self,
+        value: &Option<Spanned<String>>,
+        key: &str,
+        what: &str,
+    ) -> Option<String> {
+        value.as_ref().map(|v| {
+            if let Some(why) = unsafe_char(v.get_ref()) {
+                self.error(&v.span(), format!("source `{key}`: {what} {why}"));
+            }
+            v.get_ref().clone()
+        })
+    }
+}
+
+/// The language a template file is for: `letter.md.hbs` is the default language's,
+/// `letter.<lang>.md.hbs` another's (`None` for the default).
+fn template_language(file_name: &str) -> Option<&str> {
+    let middle = file_name
+        .strip_prefix("letter.")
+        .and_then(|rest| rest.strip_suffix("md.hbs"))
+        .map(|m| m.trim_end_matches('.'))
+        .unwrap_or_default();
+    (!middle.is_empty()).then_some(middle)
+}
+
+/// Compiles every template file into `registry`; the templates that compiled come back,
+/// by language, as shown to the user.
+fn compile_templates(
+    registry: &mut Handlebars<'static>,
+    shown: &Path,
+    language: &str,
+    template_files: Vec<(String, Result<String, String>)>,
+    problems: &mut Problems,
+) -> BTreeMap<String, PathBuf> {
+    let mut compiled = BTreeMap::new();
+    for (file_name, text) in template_files {
+        let other = template_language(&file_name);
+        let lang = other.unwrap_or(language).to_string();
+        let shown_path = shown.join(&file_name);
+        if other.is_some() && (!locale::is_supported(&lang) || lang == language) {
+            problems.error(&shown_path, None, format!("template for unsupported or duplicate language `{}` (supported: {}; the default language's template is letter.md.hbs)", lang.escape_debug(), locale::LANGUAGES.join(", ")));
+            continue;
+        }
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => {
+                problems.error(&shown_path, None, format!("cannot read the template: {e}"));
+                continue;
+            }
+        };
+        if templates::register(registry, &shown_path, &text, problems) {
+            compiled.insert(lang, shown_path);
+        }
+    }
+    compiled
+}
+
+/// The default language needs a template, and every language with a template needs its
+/// subject, closing and salutation.
+fn check_template_coverage(
+    dir: &Path,
+    shown: &Path,
+    fields: &Fields,
+    templates: &BTreeMap<String, PathBuf>,
+    problems: &mut Problems,
+) {
+    let language = &fields.language;
+    let default_file = dir.join(template_file_name(language, language));
+    if !templates.contains_key(language) && !default_file.exists() {
+        problems.error(
+            shown,
+            None,
+            format!(
+                "no template for the default language `{language}`: expected {}",
+                shown.join("letter.md.hbs").display()
+            ),
+        );
+    }
+    let file = shown.join("campaign.toml");
+    for lang in templates.keys() {
+        for (map, what) in [
+            (&fields.subject, "subject"),
+            (&fields.closing, "closing"),
+            (&fields.salutation, "salutation"),
+        ] {
+            if !map.contains_key(lang) {
+                problems.error(
+                    &file,
+                    None,
+                    format!("there is a `{lang}` template but no {what}.{lang} in [{what}]"),
+                );
+            }
+        }
+    }
+}
+
 impl Campaign {
     /// Loads `dir/campaign.toml` and every `letter*.md.hbs` beside it. `shown` is how the
     /// directory is named in messages (relative to the campaign root).
@@ -198,235 +478,39 @@ impl Campaign {
         if !valid_id(&name) {
             problems.error(&file, None, format!("campaign directory name `{}` must be a-z, 0-9 and `-` (it names files and ledger entries)", name.escape_debug()));
         }
-        let check = |value: &Spanned<String>, what: &str, problems: &mut Problems| -> String {
-            let s = value.get_ref();
-            if s.trim().is_empty() {
-                problems.push(source.error_at(&value.span(), format!("{what} is empty")));
-            } else if let Some(why) = unsafe_char(s) {
-                problems.push(source.error_at(&value.span(), format!("{what} {why}")));
-            }
-            s.clone()
-        };
-        let title = check(&raw.title, "title", &mut problems);
-        let language = raw.language.get_ref().clone();
-        if !locale::is_supported(&language) {
-            problems.push(source.error_at(
-                &raw.language.span(),
-                format!(
-                    "unsupported language `{}` (supported: {})",
-                    language.escape_debug(),
-                    locale::LANGUAGES.join(", ")
-                ),
-            ));
+        let fields = Checker {
+            source: &source,
+            problems: &mut problems,
         }
-        let reference = raw
-            .reference
-            .as_ref()
-            .map(|r| check(r, "reference", &mut problems));
-        let copies_to = raw
-            .copies_to
-            .iter()
-            .map(|c| check(c, "copies_to entry", &mut problems))
-            .collect();
-        if raw.cc_email {
-            for c in &raw.copies_to {
-                if c.get_ref().parse::<lettre::message::Mailbox>().is_err() {
-                    problems.push(source.error_at(&c.span(), format!("with cc_email = true, each copies_to entry must be an address like \"Embassy of Kazakhstan <consul@example.org>\", not `{}`", c.get_ref().escape_debug())));
-                }
-            }
-        }
-        let deadline = raw.deadline.as_ref().and_then(|d| {
-            let text = match d.get_ref() {
-                RawDate::Toml(dt) => dt.to_string(),
-                RawDate::Text(t) => t.clone(),
-            };
-            match text.parse::<jiff::civil::Date>() {
-                Ok(date) => Some((date, source.span_position(&d.span()))),
-                Err(_) => {
-                    problems.push(source.error_at(
-                        &d.span(),
-                        format!("deadline `{text}` is not a date like 2014-09-30"),
-                    ));
-                    None
-                }
-            }
-        });
-        let attachments = raw
-            .attachments
-            .iter()
-            .map(|a| {
-                let rel = Path::new(a.get_ref());
-                if rel.is_absolute()
-                    || rel
-                        .components()
-                        .any(|c| matches!(c, std::path::Component::ParentDir))
-                {
-                    problems.push(source.error_at(
-                        &a.span(),
-                        "attachments must be paths inside the campaign directory",
-                    ));
-                } else if !dir.join(rel).is_file() {
-                    problems.push(source.error_at(
-                        &a.span(),
-                        format!("attachment `{}` does not exist", rel.display()),
-                    ));
-                }
-                dir.join(rel)
-            })
-            .collect();
-        let per_lang = |map: &BTreeMap<Spanned<String>, Spanned<String>>,
-                        what: &str,
-                        problems: &mut Problems| {
-            let mut out = BTreeMap::new();
-            for (lang, value) in map {
-                if !locale::is_supported(lang.get_ref()) {
-                    problems.push(source.error_at(
-                        &lang.span(),
-                        format!(
-                            "{what}: unsupported language `{}` (supported: {})",
-                            lang.get_ref().escape_debug(),
-                            locale::LANGUAGES.join(", ")
-                        ),
-                    ));
-                }
-                let v = check(value, &format!("{what}.{}", lang.get_ref()), problems);
-                out.insert(lang.get_ref().clone(), v);
-            }
-            out
-        };
-        let subject = per_lang(&raw.subject, "subject", &mut problems);
-        let salutation = per_lang(&raw.salutation, "salutation", &mut problems);
-        let closing = per_lang(&raw.closing, "closing", &mut problems);
-
-        let mut sources: Vec<SourceRef> = Vec::new();
-        for (i, s) in raw.source.iter().enumerate() {
-            let key = s.key.get_ref().clone();
-            if !valid_id(&key) {
-                problems.push(source.error_at(
-                    &s.key.span(),
-                    format!(
-                        "source key `{}` must be a-z, 0-9 and `-`",
-                        key.escape_debug()
-                    ),
-                ));
-            } else if sources.iter().any(|o| o.key == key) {
-                problems
-                    .push(source.error_at(&s.key.span(), format!("duplicate source key `{key}`")));
-            }
-            let opt = |v: &Option<Spanned<String>>, what: &str, problems: &mut Problems| {
-                v.as_ref().map(|v| {
-                    if let Some(why) = unsafe_char(v.get_ref()) {
-                        problems.push(
-                            source.error_at(&v.span(), format!("source `{key}`: {what} {why}")),
-                        );
-                    }
-                    v.get_ref().clone()
-                })
-            };
-            let title = check(&s.title, &format!("source `{key}`: title"), &mut problems);
-            sources.push(SourceRef {
-                number: i + 1,
-                title,
-                publisher: opt(&s.publisher, "publisher", &mut problems),
-                date: opt(&s.date, "date", &mut problems),
-                url: opt(&s.url, "url", &mut problems),
-                key,
-            });
-        }
-
+        .fields(&raw, dir);
         let facts = serde_json::to_value(&raw.facts).unwrap_or(Value::Null);
-
-        // Templates: letter.md.hbs is the default language; letter.<lang>.md.hbs the others.
-        let mut registry = Handlebars::new();
-        registry.set_strict_mode(true);
-        registry.register_escape_fn(handlebars::no_escape);
-        registry.set_prevent_indent(true);
-        let keys: Arc<Vec<String>> = Arc::new(sources.iter().map(|s| s.key.clone()).collect());
-        registry.register_helper("cite", Box::new(CiteHelper { keys }));
-        registry.register_helper("variant", Box::new(VariantHelper));
-        let mut templates = BTreeMap::new();
-        for (file_name, text) in template_files {
-            let middle = file_name
-                .strip_prefix("letter.")
-                .and_then(|rest| rest.strip_suffix("md.hbs"))
-                .map(|m| m.trim_end_matches('.'))
-                .unwrap_or_default();
-            let lang = if middle.is_empty() {
-                language.clone()
-            } else {
-                middle.to_string()
-            };
-            let shown_path = shown.join(&file_name);
-            if !middle.is_empty() && (!locale::is_supported(&lang) || lang == language) {
-                problems.error(&shown_path, None, format!("template for unsupported or duplicate language `{}` (supported: {}; the default language's template is letter.md.hbs)", lang.escape_debug(), locale::LANGUAGES.join(", ")));
-                continue;
-            }
-            let text = match text {
-                Ok(t) => t,
-                Err(e) => {
-                    problems.error(&shown_path, None, format!("cannot read the template: {e}"));
-                    continue;
-                }
-            };
-            if let Some((line, column, why)) = forbidden_syntax(&text) {
-                problems.error(&shown_path, Some((line, column)), why);
-                continue;
-            }
-            let template_name = shown_path.display().to_string();
-            if let Err(e) = registry.register_template_string(&template_name, &text) {
-                let reason = e.reason().to_string();
-                problems.error(
-                    &shown_path,
-                    e.pos(),
-                    format!("template syntax error: {reason}"),
-                );
-                continue;
-            }
-            templates.insert(lang, shown_path);
-        }
-        let default_file = dir.join(template_file_name(&language, &language));
-        if !templates.contains_key(&language) && !default_file.exists() {
-            problems.error(
-                shown,
-                None,
-                format!(
-                    "no template for the default language `{language}`: expected {}",
-                    shown.join("letter.md.hbs").display()
-                ),
-            );
-        }
-        for lang in templates.keys() {
-            for (map, what) in [
-                (&subject, "subject"),
-                (&closing, "closing"),
-                (&salutation, "salutation"),
-            ] {
-                if !map.contains_key(lang) {
-                    problems.error(
-                        &file,
-                        None,
-                        format!("there is a `{lang}` template but no {what}.{lang} in [{what}]"),
-                    );
-                }
-            }
-        }
+        let keys = fields.sources.iter().map(|s| s.key.clone()).collect();
+        let mut registry = templates::registry(keys);
+        let templates = compile_templates(
+            &mut registry,
+            shown,
+            &fields.language,
+            template_files,
+            &mut problems,
+        );
+        check_template_coverage(dir, shown, &fields, &templates, &mut problems);
 
         let campaign = Campaign {
             name,
             dir: dir.to_path_buf(),
-            title,
-            language,
-            reference,
-            deadline,
-            copies_to,
-            attachments,
+            title: fields.title,
+            language: fields.language,
+            reference: fields.reference,
+            deadline: fields.deadline,
+            copies_to: fields.copies_to,
+            attachments: fields.attachments,
             require_note: raw.require_note,
             cc_email: raw.cc_email,
-            subject,
-            salutation,
-            closing,
+            subject: fields.subject,
+            salutation: fields.salutation,
+            closing: fields.closing,
             facts,
-            sources,
+            sources: fields.sources,
             templates,
             file,
             registry,
@@ -455,140 +539,6 @@ impl Campaign {
     }
 }
 
-/// Partials and decorators let a template pull in other templates, and two templates that
-/// include each other recurse until the stack overflows. A letter needs neither, so both
-/// are refused with their position.
-fn forbidden_syntax(text: &str) -> Option<(usize, usize, String)> {
-    let mut from = 0;
-    while let Some(i) = text[from..].find("{{") {
-        let start = from + i;
-        let rest =
-            text[start + 2..].trim_start_matches(['{', '~', '#', '^', ' ', '\t', '\n', '\r']);
-        let what = if rest.starts_with('>') {
-            Some("partials (`{{> name}}`) are not supported: a letter is one template per language")
-        } else if rest.starts_with('*') {
-            Some("decorators and inline partials (`{{#*inline}}`) are not supported")
-        } else {
-            None
-        };
-        if let Some(why) = what {
-            let before = &text[..start];
-            let line = before.matches('\n').count() + 1;
-            let column = before[before.rfind('\n').map_or(0, |n| n + 1)..]
-                .chars()
-                .count()
-                + 1;
-            return Some((line, column, why.to_string()));
-        }
-        from = start + 2;
-    }
-    None
-}
-
-fn render_diagnostic(template: &Path, e: &RenderError) -> Diagnostic {
-    let position = e.line_no.map(|l| (l, e.column_no.unwrap_or(1)));
-    let reason = match e.reason() {
-        RenderErrorReason::MissingVariable(Some(path)) => {
-            format!("variable `{path}` does not exist (strict mode: nothing is left blank)")
-        }
-        other => other.to_string(),
-    };
-    Diagnostic::error(template, position, reason)
-}
-
-/// `{{variant "phrasing one" "phrasing two" ...}}`: one of several phrasings, chosen by a
-/// hash of (signatory, recipient, the phrasings), so the same letter always gets the same
-/// phrasing and different signatories get an even spread.
-struct VariantHelper;
-
-/// Which of `n` variants the letter from `signer` to `recipient` gets.
-pub fn variant_index(signer: &str, recipient: &str, options: &[&str]) -> usize {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for part in [signer, recipient].iter().chain(options) {
-        h.update(part.as_bytes());
-        h.update([0x1f]);
-    }
-    let digest = h.finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    (u64::from_le_bytes(first) % options.len().max(1) as u64) as usize
-}
-
-impl handlebars::HelperDef for VariantHelper {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        ctx: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let mut options = Vec::new();
-        for p in h.params() {
-            match p.value().as_str() {
-                Some(s) => options.push(s),
-                None => {
-                    return Err(RenderErrorReason::Other(
-                        "variant takes quoted phrasings, like {{variant \"I ask you\" \"I urge you\"}}".into(),
-                    )
-                    .into());
-                }
-            }
-        }
-        if options.len() < 2 {
-            return Err(RenderErrorReason::Other(
-                "variant needs at least two phrasings to choose from".into(),
-            )
-            .into());
-        }
-        let data = ctx.data();
-        let signer = data["sender"]["id"]
-            .as_str()
-            .or_else(|| data["sender"]["name"].as_str())
-            .unwrap_or_default();
-        let recipient = data["recipient"]["id"].as_str().unwrap_or_default();
-        out.write(options[variant_index(signer, recipient, &options)])?;
-        Ok(())
-    }
-}
-
-/// The prefix that marks a footnote as a campaign source.
-pub const SOURCE_NOTE_PREFIX: &str = "src-";
-
-/// `{{cite "key"}}`: a footnote marker for a campaign source.
-struct CiteHelper {
-    keys: Arc<Vec<String>>,
-}
-
-impl handlebars::HelperDef for CiteHelper {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let key = h.param(0).and_then(|p| p.value().as_str()).ok_or_else(|| {
-            RenderErrorReason::Other("cite needs a source key, like {{cite \"hrw-2013\"}}".into())
-        })?;
-        if !self.keys.iter().any(|k| k == key) {
-            let known = if self.keys.is_empty() {
-                "none".to_string()
-            } else {
-                self.keys.join(", ")
-            };
-            return Err(RenderErrorReason::Other(format!(
-                "unknown source `{key}` in cite; campaign.toml defines: {known}"
-            ))
-            .into());
-        }
-        out.write(&format!("[^{SOURCE_NOTE_PREFIX}{key}]"))?;
-        Ok(())
-    }
-}
-
 impl Campaign {
     /// The campaign directory as shown in messages.
     pub fn dir_shown(&self) -> PathBuf {
@@ -596,37 +546,5 @@ impl Campaign {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partials_and_decorators_are_refused() {
-        assert_eq!(forbidden_syntax("Hello {{name}}"), None);
-        assert_eq!(
-            forbidden_syntax("a\nb {{> other}}").map(|(l, c, _)| (l, c)),
-            Some((2, 3))
-        );
-        assert!(forbidden_syntax("{{~#> layout}}x{{/layout}}").is_some());
-        assert!(forbidden_syntax("{{#*inline \"a\"}}{{/inline}}").is_some());
-    }
-
-    #[test]
-    fn variants_are_stable_and_evenly_spread() {
-        let options = ["one", "two", "three"];
-        assert_eq!(
-            variant_index("anna", "president", &options),
-            variant_index("anna", "president", &options)
-        );
-        let mut counts = [0usize; 3];
-        for i in 0..3000 {
-            counts[variant_index(&format!("signatory-{i}"), "president", &options)] += 1;
-        }
-        for c in counts {
-            assert!((900..=1100).contains(&c), "uneven spread: {counts:?}");
-        }
     }
 }

@@ -7,3 +7,4 @@ pub mod recipients;
 pub mod sender;
 pub mod settings;
 pub mod signatories;
+pub mod templates;

@@ -199,6 +199,8 @@ pub fn load(path: &Path, display: &Path) -> Result<(Vec<Recipient>, Problems), P
     parse(&source)
 }
 
+/// Parses and validates the text of a recipients file. Every problem is collected; the
+/// recipients are usable only if none of them is an error.
 pub fn parse(source: &Source) -> Result<(Vec<Recipient>, Problems), Problems> {
     let mut problems = Problems::default();
     let raw: RawFile = match toml::from_str(&source.text) {
@@ -215,102 +217,72 @@ pub fn parse(source: &Source) -> Result<(Vec<Recipient>, Problems), Problems> {
             "no recipients: add a [[recipient]] table",
         );
     }
-    let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
-    let mut out = Vec::new();
-    for entry in raw.recipient {
-        let raw = entry.into_inner();
-        let mut v = Validator {
-            source,
-            problems: &mut problems,
-        };
-        let id = raw.id.get_ref().clone();
-        let id_position = source.span_position(&raw.id.span());
-        if !valid_id(&id) {
-            v.error(
-                &raw.id.span(),
-                format!(
-                    "recipient id `{}` must be 1-64 characters of a-z, 0-9 and `-`",
-                    id.escape_debug()
-                ),
-            );
-        } else if let Some((line, _)) = seen.get(&id) {
-            v.error(
-                &raw.id.span(),
-                format!("duplicate recipient id `{id}` (first used on line {line})"),
-            );
-        } else {
-            seen.insert(id.clone(), id_position);
-        }
+    let mut v = Validator {
+        source,
+        problems: &mut problems,
+    };
+    let mut seen = HashMap::new();
+    let out = raw
+        .recipient
+        .into_iter()
+        .map(|entry| v.recipient(entry.into_inner(), &mut seen))
+        .collect();
+    problems.into_result(out)
+}
+
+struct Validator<'a> {
+    source: &'a Source,
+    problems: &'a mut Problems,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, span: &Range<usize>, message: String) {
+        self.problems.push(self.source.error_at(span, message));
+    }
+
+    /// One `[[recipient]]` table, each field checked in file order. `seen` holds the ids so
+    /// far and where each was first used.
+    fn recipient(
+        &mut self,
+        raw: RawRecipient,
+        seen: &mut HashMap<String, (usize, usize)>,
+    ) -> Recipient {
+        let id_position = self.source.span_position(&raw.id.span());
+        let id = self.id(&raw.id, id_position, seen);
         let who = format!("recipient `{id}`");
         let base = Addressee {
-            name: v.text(&raw.name, &who, "name"),
-            title: v.text(&raw.title, &who, "title"),
+            name: self.text(&raw.name, &who, "name"),
+            title: self.text(&raw.title, &who, "title"),
             salutation: raw
                 .salutation
                 .as_ref()
-                .map(|s| v.text(s, &who, "salutation")),
-            address: v.address(&raw.address, &who),
+                .map(|s| self.text(s, &who, "salutation")),
+            address: self.address(&raw.address, &who),
         };
-        let email = raw.email.as_ref().map(|e| {
-            if let Some(why) = email_problem(e.get_ref()) {
-                v.error(&e.span(), format!("{who}: email {why}"));
-            }
-            e.get_ref().clone()
-        });
+        let email = raw.email.as_ref().map(|e| self.email(e, &who));
         let fax = raw.fax.as_ref().map(|f| {
-            v.phone_number(f, &who, "fax");
+            self.phone_number(f, &who, "fax");
             f.get_ref().clone()
         });
         let phone = raw
             .phone
             .iter()
             .map(|p| {
-                v.phone_number(p, &who, "phone");
+                self.phone_number(p, &who, "phone");
                 p.get_ref().clone()
             })
             .collect();
         let language = raw.language.as_ref().map(|l| {
-            v.language(l, &who);
+            self.language(l, &who);
             l.get_ref().clone()
         });
         let channel = match &raw.channel {
             None => ChannelChoice::Auto,
-            Some(c) => v.channel(c, &who, email.is_some(), fax.is_some()),
+            Some(c) => self.channel(c, &who, email.is_some(), fax.is_some()),
         };
-        let tags = raw
-            .tags
-            .iter()
-            .map(|t| {
-                if !valid_id(t.get_ref()) {
-                    v.error(
-                        &t.span(),
-                        format!(
-                            "{who}: tag `{}` must be a-z, 0-9 and `-`",
-                            t.get_ref().escape_debug()
-                        ),
-                    );
-                }
-                t.get_ref().clone()
-            })
-            .collect();
-        let mut translations = BTreeMap::new();
-        for (lang, t) in &raw.translations {
-            v.language(lang, &who);
-            let what = format!("{who} ({} translation)", lang.get_ref());
-            translations.insert(
-                lang.get_ref().clone(),
-                PartialAddressee {
-                    name: t.name.as_ref().map(|s| v.text(s, &what, "name")),
-                    title: t.title.as_ref().map(|s| v.text(s, &what, "title")),
-                    salutation: t
-                        .salutation
-                        .as_ref()
-                        .map(|s| v.text(s, &what, "salutation")),
-                    address: t.address.as_ref().map(|a| v.address(a, &what)),
-                },
-            );
-        }
-        out.push(Recipient {
+        let tags = raw.tags.iter().map(|t| self.tag(t, &who)).collect();
+        let translations = self.translations(&raw.translations, &who);
+        Recipient {
             id,
             base,
             translations,
@@ -324,20 +296,81 @@ pub fn parse(source: &Source) -> Result<(Vec<Recipient>, Problems), Problems> {
             language_position: raw
                 .language
                 .as_ref()
-                .map(|l| source.span_position(&l.span())),
-        });
+                .map(|l| self.source.span_position(&l.span())),
+        }
     }
-    problems.into_result(out)
-}
 
-struct Validator<'a> {
-    source: &'a Source,
-    problems: &'a mut Problems,
-}
+    /// The id names files and ledger entries, so it must be an id and unique.
+    fn id(
+        &mut self,
+        value: &Spanned<String>,
+        position: (usize, usize),
+        seen: &mut HashMap<String, (usize, usize)>,
+    ) -> String {
+        let id = value.get_ref().clone();
+        if !valid_id(&id) {
+            self.error(
+                &value.span(),
+                format!(
+                    "recipient id `{}` must be 1-64 characters of a-z, 0-9 and `-`",
+                    id.escape_debug()
+                ),
+            );
+        } else if let Some((line, _)) = seen.get(&id) {
+            self.error(
+                &value.span(),
+                format!("duplicate recipient id `{id}` (first used on line {line})"),
+            );
+        } else {
+            seen.insert(id.clone(), position);
+        }
+        id
+    }
 
-impl Validator<'_> {
-    fn error(&mut self, span: &Range<usize>, message: String) {
-        self.problems.push(self.source.error_at(span, message));
+    fn email(&mut self, value: &Spanned<String>, who: &str) -> String {
+        if let Some(why) = email_problem(value.get_ref()) {
+            self.error(&value.span(), format!("{who}: email {why}"));
+        }
+        value.get_ref().clone()
+    }
+
+    fn tag(&mut self, value: &Spanned<String>, who: &str) -> String {
+        if !valid_id(value.get_ref()) {
+            self.error(
+                &value.span(),
+                format!(
+                    "{who}: tag `{}` must be a-z, 0-9 and `-`",
+                    value.get_ref().escape_debug()
+                ),
+            );
+        }
+        value.get_ref().clone()
+    }
+
+    /// The forms per language; each field left out falls back to the base form.
+    fn translations(
+        &mut self,
+        raw: &BTreeMap<Spanned<String>, RawTranslation>,
+        who: &str,
+    ) -> BTreeMap<String, PartialAddressee> {
+        let mut translations = BTreeMap::new();
+        for (lang, t) in raw {
+            self.language(lang, who);
+            let what = format!("{who} ({} translation)", lang.get_ref());
+            translations.insert(
+                lang.get_ref().clone(),
+                PartialAddressee {
+                    name: t.name.as_ref().map(|s| self.text(s, &what, "name")),
+                    title: t.title.as_ref().map(|s| self.text(s, &what, "title")),
+                    salutation: t
+                        .salutation
+                        .as_ref()
+                        .map(|s| self.text(s, &what, "salutation")),
+                    address: t.address.as_ref().map(|a| self.address(a, &what)),
+                },
+            );
+        }
+        translations
     }
 
     /// A one-line value that may reach a header, a file or a printed line.

@@ -157,69 +157,125 @@ impl SignatoryReader {
 
     /// Parses the row just read into a sender.
     fn row(&mut self) -> Result<Sender, Diagnostic> {
-        let line = self.record.position().map_or(0, |p| p.line() as usize);
-        let mut fields: BTreeMap<&str, String> = BTreeMap::new();
-        for (i, raw) in self.record.iter().enumerate() {
-            let column = &self.headers[i];
-            let value = std::str::from_utf8(raw).map_err(|_| {
-                Diagnostic::error(
-                    &self.shown,
-                    Some((line, i + 1)),
-                    format!("column `{column}` is not valid UTF-8 (save the file as UTF-8)"),
-                )
-            })?;
-            fields.insert(column.as_str(), value.trim().to_string());
-        }
-        let col = |name: &str| {
-            self.headers
-                .iter()
-                .position(|h| h == name)
-                .map_or(1, |i| i + 1)
-        };
-        let at = |name: &str, m: String| Diagnostic::error(&self.shown, Some((line, col(name))), m);
-        let id = fields.get("id").cloned().unwrap_or_default();
-        if id.is_empty() {
-            return Err(at("id", "the signatory has no id".into()));
-        }
+        let row = Row::decode(&self.shown, &self.headers, &self.record)?;
+        let id = row.id()?;
         let who = format!("signatory `{}`", id.escape_debug());
-        if !valid_id(&id) {
-            return Err(at(
-                "id",
-                format!("{who}: id must be 1-64 characters of a-z, 0-9 and `-`"),
-            ));
-        }
         if !self.seen.insert(id.clone()) {
-            return Err(at("id", format!("duplicate signatory id `{id}`")));
+            return Err(row.at("id", format!("duplicate signatory id `{id}`")));
         }
-        let name = fields.get("name").cloned().unwrap_or_default();
+        let name = row.get("name");
         if name.is_empty() {
-            return Err(at("name", format!("{who}: name is empty")));
+            return Err(row.at("name", format!("{who}: name is empty")));
         }
-        for (column, value) in &fields {
-            let checked = if *column == "address" || *column == "note" {
-                value.replace('\n', " ").replace('\r', "")
-            } else {
-                value.clone()
-            };
-            if let Some(why) = unsafe_char(&checked) {
-                return Err(at(column, format!("{who}: {column} {why}")));
-            }
-        }
-        if self.require_note && fields.get("note").is_none_or(|n| n.is_empty()) {
-            return Err(at(
+        row.check_characters(&who)?;
+        if self.require_note && row.get("note").is_empty() {
+            return Err(row.at(
                 "note",
                 format!(
                     "{who}: the campaign requires a personal note (require_note = true) and this row has none"
                 ),
             ));
         }
-        let email = fields.get("email").filter(|e| !e.is_empty()).cloned();
+        let email = row.nonempty("email");
         if let Some(e) = &email
             && let Some(why) = email_problem(e)
         {
-            return Err(at("email", format!("{who}: email {why}")));
+            return Err(row.at("email", format!("{who}: email {why}")));
         }
-        let address = fields
+        Ok(row.into_sender(id, name, email))
+    }
+}
+
+/// One data row: each column's trimmed text, and where the row is for messages.
+struct Row<'a> {
+    shown: &'a Path,
+    headers: &'a [String],
+    line: usize,
+    fields: BTreeMap<&'a str, String>,
+}
+
+impl<'a> Row<'a> {
+    /// The row's fields by column name; a field that is not UTF-8 is an error at its column.
+    fn decode(
+        shown: &'a Path,
+        headers: &'a [String],
+        record: &csv::ByteRecord,
+    ) -> Result<Row<'a>, Diagnostic> {
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let mut fields = BTreeMap::new();
+        for (i, raw) in record.iter().enumerate() {
+            let column = &headers[i];
+            let value = std::str::from_utf8(raw).map_err(|_| {
+                Diagnostic::error(
+                    shown,
+                    Some((line, i + 1)),
+                    format!("column `{column}` is not valid UTF-8 (save the file as UTF-8)"),
+                )
+            })?;
+            fields.insert(column.as_str(), value.trim().to_string());
+        }
+        Ok(Row {
+            shown,
+            headers,
+            line,
+            fields,
+        })
+    }
+
+    /// An error at this row, in the column `name` (the first if there is no such column).
+    fn at(&self, name: &str, message: String) -> Diagnostic {
+        let column = self
+            .headers
+            .iter()
+            .position(|h| h == name)
+            .map_or(1, |i| i + 1);
+        Diagnostic::error(self.shown, Some((self.line, column)), message)
+    }
+
+    fn get(&self, column: &str) -> String {
+        self.fields.get(column).cloned().unwrap_or_default()
+    }
+
+    fn nonempty(&self, column: &str) -> Option<String> {
+        self.fields.get(column).filter(|v| !v.is_empty()).cloned()
+    }
+
+    /// The signatory's id: present and an id (it names files and ledger entries).
+    fn id(&self) -> Result<String, Diagnostic> {
+        let id = self.get("id");
+        if id.is_empty() {
+            return Err(self.at("id", "the signatory has no id".into()));
+        }
+        if !valid_id(&id) {
+            let who = format!("signatory `{}`", id.escape_debug());
+            return Err(self.at(
+                "id",
+                format!("{who}: id must be 1-64 characters of a-z, 0-9 and `-`"),
+            ));
+        }
+        Ok(id)
+    }
+
+    /// Every value may reach a header or a printed line; only address and note may span lines.
+    fn check_characters(&self, who: &str) -> Result<(), Diagnostic> {
+        for (column, value) in &self.fields {
+            let checked = if *column == "address" || *column == "note" {
+                value.replace('\n', " ").replace('\r', "")
+            } else {
+                value.clone()
+            };
+            if let Some(why) = unsafe_char(&checked) {
+                return Err(self.at(column, format!("{who}: {column} {why}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The sender this row describes; an address splits into lines at newlines and `|`, and
+    /// columns of no meaning of their own are kept as `sender.<column>`.
+    fn into_sender(self, id: String, name: String, email: Option<String>) -> Sender {
+        let address = self
+            .fields
             .get("address")
             .map(|a| {
                 a.split(['\n', '|'])
@@ -228,22 +284,22 @@ impl SignatoryReader {
                     .collect()
             })
             .unwrap_or_default();
-        let extra = fields
+        let extra = self
+            .fields
             .iter()
             .filter(|(k, _)| !KNOWN.contains(k))
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
-        let nonempty = |k: &str| fields.get(k).filter(|v| !v.is_empty()).cloned();
-        Ok(Sender {
+        Sender {
             id: Some(id),
             name,
             email,
             address,
-            city: nonempty("city"),
-            note: nonempty("note"),
+            city: self.nonempty("city"),
+            note: self.nonempty("note"),
             signature: None,
             extra,
-        })
+        }
     }
 }
 

@@ -1,0 +1,217 @@
+//! The Handlebars side of a campaign: the registry in strict mode, the `cite` and `variant`
+//! helpers, the template syntax a letter may not use, and render errors as located problems.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason,
+};
+
+use crate::diag::{Diagnostic, Problems};
+
+/// The prefix that marks a footnote as a campaign source.
+pub const SOURCE_NOTE_PREFIX: &str = "src-";
+
+/// A registry for one campaign: strict (nothing is left blank), no HTML escaping (the
+/// output is Markdown), no re-indenting, and `cite` knowing the campaign's source keys.
+pub(crate) fn registry(source_keys: Vec<String>) -> Handlebars<'static> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    registry.set_prevent_indent(true);
+    let keys = Arc::new(source_keys);
+    registry.register_helper("cite", Box::new(CiteHelper { keys }));
+    registry.register_helper("variant", Box::new(VariantHelper));
+    registry
+}
+
+/// Compiles one template file's text under the name it is shown by. A refused or broken
+/// template is reported with its position and `false` comes back.
+pub(crate) fn register(
+    registry: &mut Handlebars<'static>,
+    shown_path: &Path,
+    text: &str,
+    problems: &mut Problems,
+) -> bool {
+    if let Some((line, column, why)) = forbidden_syntax(text) {
+        problems.error(shown_path, Some((line, column)), why);
+        return false;
+    }
+    let template_name = shown_path.display().to_string();
+    if let Err(e) = registry.register_template_string(&template_name, text) {
+        let reason = e.reason().to_string();
+        problems.error(
+            shown_path,
+            e.pos(),
+            format!("template syntax error: {reason}"),
+        );
+        return false;
+    }
+    true
+}
+
+/// Partials and decorators let a template pull in other templates, and two templates that
+/// include each other recurse until the stack overflows. A letter needs neither, so both
+/// are refused with their position.
+fn forbidden_syntax(text: &str) -> Option<(usize, usize, String)> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("{{") {
+        let start = from + i;
+        let rest =
+            text[start + 2..].trim_start_matches(['{', '~', '#', '^', ' ', '\t', '\n', '\r']);
+        let what = if rest.starts_with('>') {
+            Some("partials (`{{> name}}`) are not supported: a letter is one template per language")
+        } else if rest.starts_with('*') {
+            Some("decorators and inline partials (`{{#*inline}}`) are not supported")
+        } else {
+            None
+        };
+        if let Some(why) = what {
+            let before = &text[..start];
+            let line = before.matches('\n').count() + 1;
+            let column = before[before.rfind('\n').map_or(0, |n| n + 1)..]
+                .chars()
+                .count()
+                + 1;
+            return Some((line, column, why.to_string()));
+        }
+        from = start + 2;
+    }
+    None
+}
+
+/// A render error as a problem located in `template`.
+pub(crate) fn render_diagnostic(template: &Path, e: &RenderError) -> Diagnostic {
+    let position = e.line_no.map(|l| (l, e.column_no.unwrap_or(1)));
+    let reason = match e.reason() {
+        RenderErrorReason::MissingVariable(Some(path)) => {
+            format!("variable `{path}` does not exist (strict mode: nothing is left blank)")
+        }
+        other => other.to_string(),
+    };
+    Diagnostic::error(template, position, reason)
+}
+
+/// `{{variant "phrasing one" "phrasing two" ...}}`: one of several phrasings, chosen by a
+/// hash of (signatory, recipient, the phrasings), so the same letter always gets the same
+/// phrasing and different signatories get an even spread.
+struct VariantHelper;
+
+/// Which of `n` variants the letter from `signer` to `recipient` gets.
+pub fn variant_index(signer: &str, recipient: &str, options: &[&str]) -> usize {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [signer, recipient].iter().chain(options) {
+        h.update(part.as_bytes());
+        h.update([0x1f]);
+    }
+    let digest = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_le_bytes(first) % options.len().max(1) as u64) as usize
+}
+
+impl handlebars::HelperDef for VariantHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let mut options = Vec::new();
+        for p in h.params() {
+            match p.value().as_str() {
+                Some(s) => options.push(s),
+                None => {
+                    return Err(RenderErrorReason::Other(
+                        "variant takes quoted phrasings, like {{variant \"I ask you\" \"I urge you\"}}".into(),
+                    )
+                    .into());
+                }
+            }
+        }
+        if options.len() < 2 {
+            return Err(RenderErrorReason::Other(
+                "variant needs at least two phrasings to choose from".into(),
+            )
+            .into());
+        }
+        let data = ctx.data();
+        let signer = data["sender"]["id"]
+            .as_str()
+            .or_else(|| data["sender"]["name"].as_str())
+            .unwrap_or_default();
+        let recipient = data["recipient"]["id"].as_str().unwrap_or_default();
+        out.write(options[variant_index(signer, recipient, &options)])?;
+        Ok(())
+    }
+}
+
+/// `{{cite "key"}}`: a footnote marker for a campaign source.
+struct CiteHelper {
+    keys: Arc<Vec<String>>,
+}
+
+impl handlebars::HelperDef for CiteHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let key = h.param(0).and_then(|p| p.value().as_str()).ok_or_else(|| {
+            RenderErrorReason::Other("cite needs a source key, like {{cite \"hrw-2013\"}}".into())
+        })?;
+        if !self.keys.iter().any(|k| k == key) {
+            let known = if self.keys.is_empty() {
+                "none".to_string()
+            } else {
+                self.keys.join(", ")
+            };
+            return Err(RenderErrorReason::Other(format!(
+                "unknown source `{key}` in cite; campaign.toml defines: {known}"
+            ))
+            .into());
+        }
+        out.write(&format!("[^{SOURCE_NOTE_PREFIX}{key}]"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partials_and_decorators_are_refused() {
+        assert_eq!(forbidden_syntax("Hello {{name}}"), None);
+        assert_eq!(
+            forbidden_syntax("a\nb {{> other}}").map(|(l, c, _)| (l, c)),
+            Some((2, 3))
+        );
+        assert!(forbidden_syntax("{{~#> layout}}x{{/layout}}").is_some());
+        assert!(forbidden_syntax("{{#*inline \"a\"}}{{/inline}}").is_some());
+    }
+
+    #[test]
+    fn variants_are_stable_and_evenly_spread() {
+        let options = ["one", "two", "three"];
+        assert_eq!(
+            variant_index("anna", "president", &options),
+            variant_index("anna", "president", &options)
+        );
+        let mut counts = [0usize; 3];
+        for i in 0..3000 {
+            counts[variant_index(&format!("signatory-{i}"), "president", &options)] += 1;
+        }
+        for c in counts {
+            assert!((900..=1100).contains(&c), "uneven spread: {counts:?}");
+        }
+    }
+}
