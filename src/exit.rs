@@ -18,6 +18,7 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// The number the shell sees.
     pub fn code(self) -> u8 {
         match self {
             Exit::Success => 0,
@@ -28,21 +29,18 @@ impl Exit {
         }
     }
 
-    /// The worse of two outcomes: failures outrank deferrals, which outrank success.
-    pub fn worst(self, other: Exit) -> Exit {
-        fn rank(e: Exit) -> u8 {
-            match e {
-                Exit::Success => 0,
-                Exit::TempFail => 1,
-                Exit::Failed => 2,
-                Exit::Invalid => 3,
-                Exit::Interrupted => 4,
-            }
-        }
-        if rank(other) > rank(self) {
-            other
+    /// The exit rule of `send` and `status`, from how many letters failed for good and how
+    /// many are still to do (not started, pending, deferred, in doubt): Ctrl-C ends with 130
+    /// whatever else happened, then any failure with 1, then anything still to do with 75.
+    pub fn for_letters(failed: usize, outstanding: usize, interrupted: bool) -> Exit {
+        if interrupted {
+            Exit::Interrupted
+        } else if failed > 0 {
+            Exit::Failed
+        } else if outstanding > 0 {
+            Exit::TempFail
         } else {
-            self
+            Exit::Success
         }
     }
 }
@@ -67,10 +65,13 @@ mod tests {
     }
 
     #[test]
-    fn failure_outranks_deferral() {
-        assert_eq!(Exit::TempFail.worst(Exit::Failed), Exit::Failed);
-        assert_eq!(Exit::Failed.worst(Exit::TempFail), Exit::Failed);
-        assert_eq!(Exit::Success.worst(Exit::TempFail), Exit::TempFail);
-        assert_eq!(Exit::Success.worst(Exit::Success), Exit::Success);
+    fn the_letters_decide_the_exit() {
+        assert_eq!(Exit::for_letters(0, 0, false), Exit::Success);
+        assert_eq!(Exit::for_letters(0, 2, false), Exit::TempFail);
+        assert_eq!(Exit::for_letters(1, 0, false), Exit::Failed);
+        // A failure outranks letters still to do; Ctrl-C outranks both.
+        assert_eq!(Exit::for_letters(1, 2, false), Exit::Failed);
+        assert_eq!(Exit::for_letters(1, 2, true), Exit::Interrupted);
+        assert_eq!(Exit::for_letters(0, 0, true), Exit::Interrupted);
     }
 }

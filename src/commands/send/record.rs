@@ -1,67 +1,19 @@
-//! How `appeal send` keeps the ledger (SPEC section 5): the campaign lock, what a letter's
-//! content hash covers, the Message-ID of a forced re-send, Ctrl-C, and the delivery hooks that
-//! record *pending* before each transaction, *sending* before DATA and the outcome after it.
+//! How `appeal send` keeps the ledger (SPEC section 5): what a letter's content hash covers,
+//! the Message-ID of a forced re-send, and the delivery hooks that record *pending* before each
+//! transaction, *sending* before DATA and the outcome after it.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use sha2::{Digest, Sha256};
 
+use crate::commands::send::lock::Interrupt;
 use crate::email::delivery::{Hooks, Outcome};
 use crate::email::message::{Email, FileAttachment};
-use crate::ledger::{self, Attempt, Decision, Flags, Key, Ledger, State};
+use crate::ledger::{Attempt, Decision, Flags, Key, Ledger, State};
 use crate::letter::Letter;
 use crate::model::recipients::Channel;
-
-/// The lock file under `.appeal/`: held (flock, exclusive) for the whole of a `send`.
-pub const LOCK_FILE: &str = "lock";
-
-/// An exclusive lock on the campaign, released when dropped (or when the process dies, even
-/// by `kill -9`: the kernel drops the lock with the file descriptor).
-#[derive(Debug)]
-pub struct CampaignLock {
-    _file: File,
-    pub path: PathBuf,
-}
-
-impl CampaignLock {
-    /// Takes the lock of `<campaign_dir>/.appeal/` without waiting. The directory must exist
-    /// (opening the ledger makes it).
-    pub fn acquire(campaign_dir: &Path) -> Result<CampaignLock> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let path = campaign_dir.join(ledger::DIR).join(LOCK_FILE);
-        if let Ok(meta) = std::fs::symlink_metadata(&path)
-            && !meta.is_file()
-        {
-            bail!(
-                "{} is not a regular file (a link?); remove it and run again",
-                path.display()
-            );
-        }
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("cannot open the campaign lock {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => Ok(CampaignLock { _file: file, path }),
-            Err(std::fs::TryLockError::WouldBlock) => bail!(
-                "another `appeal send` is running for this campaign (it holds {}); wait for it \
-                 to finish, then run `appeal status`",
-                path.display()
-            ),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(anyhow!(e).context(format!("cannot lock {}", path.display())))
-            }
-        }
-    }
-}
 
 /// The content hash of a letter as the ledger keeps it: SHA-256 over what defines the letter
 /// for its reader: channel, destination, subject, the text (with the date of the run replaced,
@@ -109,71 +61,6 @@ pub fn resend_message_id(stable: &str, attempt: u32) -> String {
     }
 }
 
-/// Set by Ctrl-C (SIGINT) during `send`: start no new message, finish those in flight.
-#[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
-
-impl Interrupt {
-    /// Catches SIGINT from now on (for the rest of the process) on a small thread of its own.
-    /// Returns once the handler is in place.
-    pub fn install() -> Result<Interrupt> {
-        let flag = Interrupt::default();
-        let set = flag.clone();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
-        std::thread::Builder::new()
-            .name("appeal-sigint".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(anyhow!(e)));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    use tokio::signal::unix::{SignalKind, signal};
-                    let mut sigint = match signal(SignalKind::interrupt()) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(anyhow!(e)));
-                            return;
-                        }
-                    };
-                    let _ = ready_tx.send(Ok(()));
-                    while sigint.recv().await.is_some() {
-                        if !set.0.swap(true, Ordering::SeqCst) {
-                            eprintln!(
-                                "\nappeal: interrupted: starting no new message; finishing those \
-                                 in flight (Ctrl-C again to stop at once)"
-                            );
-                        } else {
-                            // A second Ctrl-C: stop now. The ledger already says `sending` for
-                            // any message cut off, which the next run reports as in doubt.
-                            eprintln!(
-                                "\nappeal: interrupted again: stopping now; messages cut off are \
-                                 in doubt (see `appeal status`)"
-                            );
-                            std::process::exit(i32::from(crate::exit::Exit::Interrupted.code()));
-                        }
-                    }
-                });
-            })
-            .context("cannot start the Ctrl-C handler")?;
-        ready_rx
-            .recv()
-            .map_err(|_| anyhow!("the Ctrl-C handler did not start"))?
-            .context("cannot catch Ctrl-C")?;
-        Ok(flag)
-    }
-
-    pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
 /// The ledger of one `send` run, shared by the PDF loop and the delivery hooks. Once a write
 /// fails it is `broken` and nothing more may start.
 pub struct RunLedger {
@@ -183,6 +70,7 @@ pub struct RunLedger {
 }
 
 impl RunLedger {
+    /// The run's ledger, stopping on `interrupt` too.
     pub fn new(ledger: Ledger, interrupt: Interrupt) -> RunLedger {
         RunLedger {
             ledger: Mutex::new(ledger),
@@ -194,6 +82,11 @@ impl RunLedger {
     /// Why the ledger can no longer be written, once a write failed.
     pub fn broken(&self) -> Option<String> {
         self.broken.lock().ok().and_then(|b| b.clone())
+    }
+
+    /// Whether the run is stopping (Ctrl-C, or the ledger broke): start nothing new.
+    pub fn stopping(&self) -> bool {
+        self.interrupt.is_set() || self.broken().is_some()
     }
 
     /// Runs one write on the ledger; an error marks the ledger broken (sending stops).
@@ -223,6 +116,7 @@ impl RunLedger {
         }
     }
 
+    /// What the ledger says to do with a letter (see [`Ledger::decide`]).
     pub fn decide(&self, key: &Key, hash: &str, flags: Flags) -> Result<Decision> {
         match self.ledger.lock() {
             Ok(l) => l.decide(key, hash, flags),
@@ -249,6 +143,7 @@ pub struct Recorder<H: Hooks> {
 }
 
 impl<H: Hooks> Recorder<H> {
+    /// Records the emails `tracked` (in the sessions' order) in `run`, then tells `inner`.
     pub fn new(run: Arc<RunLedger>, tracked: Vec<Tracked>, flags: Flags, inner: H) -> Self {
         let started = tracked.iter().map(|_| AtomicBool::new(false)).collect();
         Recorder {
@@ -343,7 +238,7 @@ impl<H: Hooks> Hooks for Recorder<H> {
                 Outcome::Deferred { reason } => l.mark_deferred(&key, reason),
                 Outcome::InDoubt { reason } => l.mark_in_doubt(&key, reason),
             })
-        } else if self.run.interrupt.is_set() || self.run.broken().is_some() {
+        } else if self.run.stopping() {
             // Never started, and the run is stopping: nothing to record or to say per letter.
             return Ok(());
         } else {
@@ -384,7 +279,7 @@ mod tests {
             "a@example.org",
             Channel::Email,
         );
-        let hash = ledger::content_hash(b"x");
+        let hash = crate::ledger::content_hash(b"x");
         let Decision::Send(a) = l.decide(&key, &hash, Flags::default()).unwrap() else {
             panic!("expected Send");
         };
@@ -396,16 +291,5 @@ mod tests {
         l.mark_sent(&key, "250 ok").unwrap();
         l.flush().unwrap();
         assert_eq!(other.get(&key).unwrap().unwrap().state, State::Sent);
-    }
-
-    #[test]
-    fn the_lock_is_exclusive_and_released_on_drop() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join(ledger::DIR)).unwrap();
-        let first = CampaignLock::acquire(dir.path()).unwrap();
-        let err = CampaignLock::acquire(dir.path()).unwrap_err();
-        assert!(format!("{err:#}").contains("another `appeal send`"));
-        drop(first);
-        CampaignLock::acquire(dir.path()).unwrap();
     }
 }
