@@ -5,6 +5,7 @@ pub mod check;
 pub mod docs;
 pub mod init;
 pub mod pdf;
+pub mod remembered;
 pub mod send;
 pub mod show;
 pub mod status;

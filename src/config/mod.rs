@@ -17,6 +17,7 @@ use crate::model::campaign::Campaign;
 use crate::model::recipients::{Channel, Recipient};
 use crate::model::sender::Sender;
 use crate::model::settings::{self, Paper, Settings};
+pub use selection::LetterSelection;
 
 /// Everything a command needs, resolved from the command line, `appeal.toml` and the campaign
 /// files and checked.
@@ -26,6 +27,8 @@ pub struct Config {
     pub campaign: Campaign,
     /// The recipients selected by --only / --tag, in file order.
     pub recipients: Vec<Recipient>,
+    /// `--only SIGNATORY/RECIPIENT`: single letters of a batch, when any were named.
+    pub letters: Option<LetterSelection>,
     pub sender: Sender,
     /// The recipients file, as named in messages.
     pub recipients_file: PathBuf,
@@ -46,6 +49,8 @@ pub struct Config {
     pub quiet: bool,
     /// Warnings found while loading (errors stop the load).
     pub warnings: Problems,
+    /// The command line as typed, so a command can load again with flags a past run used.
+    pub typed: Common,
 }
 
 impl Config {
@@ -95,7 +100,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
     let campaign = find_campaign(&root, common, &mut problems)
         .and_then(|name| load_campaign(&root, &name, &mut problems));
     let recipients_file = load_recipients(&root, common, &mut problems);
-    let selected = select(common, &recipients_file, &mut problems);
+    let (selected, letters) = select(common, &recipients_file, &mut problems);
     let sender = resolve_sender(common, &root, &settings, &mut problems);
     let signatories_spool = check_signers(common, &root, campaign.as_ref(), &sender, &mut problems);
     let via = forced_channel(common.via);
@@ -127,6 +132,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         root,
         campaign,
         recipients: selected,
+        letters,
         sender,
         recipients_file: recipients_file.shown,
         signatories: common.signatories.clone(),
@@ -141,6 +147,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         verbose: common.verbose,
         quiet: common.quiet,
         warnings: problems,
+        typed: common.clone(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Who gets a letter in this run and by which channel: the recipients file, `--only` /
 //! `--tag`, and the contacts `--via` and a fax gateway need.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Common, Via};
@@ -41,16 +42,36 @@ pub(crate) fn load_recipients(
     RecipientsFile { shown, all }
 }
 
-/// The recipients `--only` and `--tag` select, in file order. An id or tag that matches no
-/// one is an error (with a did-you-mean for ids), and so is a selection of no one.
+/// `--only SIGNATORY/RECIPIENT`: the letters of a batch named one by one, beside recipients
+/// named whole (`--only prosecutor,s030/ombudsman`: every signatory's letter to the prosecutor,
+/// and s030's to the ombudsman).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LetterSelection {
+    /// Recipients named whole: every signatory's letter to them.
+    pub whole: BTreeSet<String>,
+    /// (signatory, recipient) pairs named one by one.
+    pub pairs: BTreeSet<(String, String)>,
+}
+
+impl LetterSelection {
+    /// Whether the letter from `signatory` (`None`: the one sender) to `recipient` is selected.
+    pub fn selects(&self, signatory: Option<&str>, recipient: &str) -> bool {
+        self.whole.contains(recipient)
+            || signatory
+                .is_some_and(|s| self.pairs.contains(&(s.to_string(), recipient.to_string())))
+    }
+}
+
+/// The recipients `--only` and `--tag` select, in file order, and the single letters named as
+/// `SIGNATORY/RECIPIENT` if any. An id or tag that matches no one is an error (with a
+/// did-you-mean for ids), and so is a selection of no one.
 pub(crate) fn select(
     common: &Common,
     file: &RecipientsFile,
     problems: &mut Problems,
-) -> Vec<Recipient> {
+) -> (Vec<Recipient>, Option<LetterSelection>) {
     let all = &file.all;
-    let mut only = common.only.clone();
-    only.retain(|s| !s.is_empty());
+    let (only, letters) = split_only(&common.only, &file.shown, problems);
     for id in &only {
         if !all.is_empty() && !all.iter().any(|r| &r.id == id) {
             let mut msg = format!("--only: no recipient `{id}` in {}", file.shown.display());
@@ -82,7 +103,45 @@ pub(crate) fn select(
             "the selection (--only/--tag) matches no recipient",
         );
     }
-    selected
+    (selected, letters)
+}
+
+/// The recipient ids `--only` names (whole or through a letter), and the letters named as
+/// `SIGNATORY/RECIPIENT` when there is one.
+fn split_only(
+    only: &[String],
+    shown: &Path,
+    problems: &mut Problems,
+) -> (Vec<String>, Option<LetterSelection>) {
+    let mut ids = Vec::new();
+    let mut letters = LetterSelection::default();
+    for item in only.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        match item.split_once('/') {
+            None => {
+                letters.whole.insert(item.to_string());
+                ids.push(item.to_string());
+            }
+            Some((signatory, recipient))
+                if !signatory.is_empty() && !recipient.is_empty() && !recipient.contains('/') =>
+            {
+                letters
+                    .pairs
+                    .insert((signatory.to_string(), recipient.to_string()));
+                ids.push(recipient.to_string());
+            }
+            Some(_) => problems.error(
+                shown,
+                None,
+                format!(
+                    "--only `{item}`: name a recipient (`prosecutor`) or one letter of a batch \
+                     as SIGNATORY/RECIPIENT (`s030/prosecutor`)"
+                ),
+            ),
+        }
+    }
+    ids.dedup();
+    let letters = (!letters.pairs.is_empty()).then_some(letters);
+    (ids, letters)
 }
 
 /// The channel `--via` forces on every letter, if any.

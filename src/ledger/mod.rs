@@ -294,6 +294,8 @@ pub enum Decision {
     /// Delivered (or in doubt) before with other content: report it; `--resend` sends the new
     /// letter with a new Message-ID.
     Changed { state: State },
+    /// `--retry-failed`, and the letter neither failed nor was deferred: left alone.
+    NotRetried { state: Option<State> },
 }
 
 /// One row, for `status`.
@@ -547,6 +549,16 @@ impl Ledger {
                 seen: Some((row.state, row.attempts)),
             })
         };
+        if flags.retry_failed {
+            return Ok(match &row {
+                Some(r) if matches!(r.state, State::Failed | State::Deferred | State::Pending) => {
+                    attempt(r.message_id.clone(), r)
+                }
+                _ => Decision::NotRetried {
+                    state: row.as_ref().map(|r| r.state),
+                },
+            });
+        }
         let Some(row) = row else {
             return Ok(Decision::Send(Attempt {
                 key: key.clone(),

@@ -822,3 +822,43 @@ fn a_killed_process_leaves_pending_and_in_doubt_as_designed() {
     assert_eq!(a.message_id_reuse(), Some("<pending@x>"));
     assert_eq!(a.retrying(), Some(State::Pending));
 }
+
+#[test]
+fn retry_failed_sends_only_failed_and_deferred_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = pinned(dir.path());
+    let retry = Flags {
+        retry_failed: true,
+        ..Flags::default()
+    };
+    let failed = key("prosecutor", Channel::Email);
+    let a = attempt(l.decide(&failed, A, Flags::default()).unwrap());
+    l.mark_pending(&a, "<f@x>", A).unwrap();
+    l.mark_failed(&failed, "550 no such user").unwrap();
+    let deferred = key("interior", Channel::Email);
+    let a = attempt(l.decide(&deferred, A, Flags::default()).unwrap());
+    l.mark_pending(&a, "<d@x>", A).unwrap();
+    l.mark_deferred(&deferred, "451 try later").unwrap();
+    let sent = key("ombudsman", Channel::Email);
+    deliver(&mut l, &sent, A, "<s@x>");
+    let new = key("foreign", Channel::Email);
+
+    let a = attempt(l.decide(&failed, A, retry).unwrap());
+    assert_eq!(
+        a.message_id_reuse(),
+        Some("<f@x>"),
+        "a failure never reached anyone"
+    );
+    let a = attempt(l.decide(&deferred, A, retry).unwrap());
+    assert_eq!(a.message_id_reuse(), Some("<d@x>"));
+    assert_eq!(
+        l.decide(&sent, A, retry).unwrap(),
+        Decision::NotRetried {
+            state: Some(State::Sent)
+        }
+    );
+    assert_eq!(
+        l.decide(&new, A, retry).unwrap(),
+        Decision::NotRetried { state: None }
+    );
+}

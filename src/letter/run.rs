@@ -48,6 +48,15 @@ impl<'a> Collector<'a> {
     }
 }
 
+/// Whether the letter from `sender` to the `i`th selected recipient is one of the run's:
+/// always, unless `--only` named single letters (`SIGNATORY/RECIPIENT`).
+fn selected(config: &Config, sender: &Sender, i: usize) -> bool {
+    config
+        .letters
+        .as_ref()
+        .is_none_or(|l| l.selects(sender.id.as_deref(), &config.recipients[i].id))
+}
+
 /// Renders every letter of the run, handing each chunk to `sink` in order (signatory by
 /// signatory, recipients in file order). Problems are collected, not fatal; an `Err` from
 /// `sink` stops the run.
@@ -98,6 +107,7 @@ pub fn for_each_chunk(
             let tasks: Vec<(&Sender, usize)> = chunk
                 .iter()
                 .flat_map(|s| (0..config.recipients.len()).map(move |i| (s, i)))
+                .filter(|&(s, i)| selected(config, s, i))
                 .collect();
             let results: Vec<Result<Letter, Diagnostic>> = tasks
                 .par_iter()

@@ -133,7 +133,7 @@ pub fn report_skips(config: &Config, items: &[Item<'_>], tally: &mut Tally) {
     for item in items {
         let stem = &item.stem;
         match &item.decision {
-            None | Some(Decision::Send(_)) => {}
+            None | Some(Decision::Send(_)) | Some(Decision::NotRetried { .. }) => {}
             Some(Decision::Skip { state }) => {
                 tally.done += 1;
                 if config.verbose {
