@@ -1,244 +1,25 @@
 //! `Letter` + font metrics → pages of positioned text runs and rules. Pure: no PDF types, no I/O.
 //! Every measurement of the page lives in [`dims`], so the letter's look is tuned in one place.
+//!
+//! The first page's head is placed by hand (`head`); everything from the subject on flows
+//! (`flow`) down the pages (`body`); the marks go on first, and the continuation headers,
+//! page numbers and a fax's cover line last, once the pages are counted (`furniture`).
 
-use crate::letter::{Block, Letter, Span};
+mod body;
+mod flow;
+mod furniture;
+mod head;
+mod runs;
+
+use crate::letter::Letter;
 use crate::model::locale;
 use crate::model::settings::Paper;
 use crate::paper::geometry::{Geometry, dims};
-use crate::paper::lines::{Line, break_lines, text_width};
+use crate::paper::layout::flow::Flow;
+use crate::paper::lines::text_width;
 use crate::paper::metrics::{Metrics, Style};
-use crate::paper::page::{Laid, Page, Place, Rule, Run};
+use crate::paper::page::{Laid, Page};
 
-/// Places body content top to bottom, starting new pages as needed.
-struct Flow<'a> {
-    geo: &'a Geometry,
-    m: &'a dyn Metrics,
-    pages: Vec<Page>,
-    /// Top of the next line.
-    y: f32,
-    /// Whether anything flowed onto the current page yet.
-    fresh: bool,
-}
-
-impl Flow<'_> {
-    fn page(&mut self) -> &mut Page {
-        if self.pages.is_empty() {
-            self.pages.push(Page::default());
-        }
-        let last = self.pages.len() - 1;
-        &mut self.pages[last]
-    }
-
-    fn new_page(&mut self) {
-        self.pages.push(Page::default());
-        self.y = dims::TOP;
-        self.fresh = true;
-    }
-
-    fn gap(&mut self, gap: f32) {
-        if !self.fresh {
-            self.y += gap;
-        }
-    }
-
-    fn lines_left(&self, leading: f32) -> usize {
-        let room = self.geo.body_bottom() - self.y;
-        if room < leading {
-            0
-        } else {
-            (room / leading).floor() as usize
-        }
-    }
-
-    fn emit(&mut self, line: &Line, x: f32, size: f32, leading: f32) {
-        let baseline = self.y + leading * 0.78;
-        let runs = line_runs(line, x, baseline, size);
-        self.page().runs.extend(runs);
-        self.y += leading;
-        self.fresh = false;
-    }
-
-    /// Places lines keeping at least two of a paragraph together at a page's foot and head.
-    /// `marker` is drawn left of the first line (list numbers, bullets, labels).
-    fn lines(&mut self, lines: &[Line], x: f32, size: f32, leading: f32, marker: Option<Run>) {
-        let mut marker = marker;
-        let mut rest = lines;
-        while !rest.is_empty() {
-            let n = rest.len();
-            let room = self.lines_left(leading);
-            let mut take = if n <= room {
-                n
-            } else {
-                let mut take = room;
-                if n - take < 2 {
-                    take = n.saturating_sub(2);
-                }
-                if take < 2 {
-                    take = 0;
-                }
-                take
-            };
-            if take == 0 && self.fresh {
-                // Nothing fits an empty page's rule: put what fits rather than loop.
-                take = room.max(1).min(n);
-            }
-            for (i, line) in rest[..take].iter().enumerate() {
-                if i == 0
-                    && let Some(mut mk) = marker.take()
-                {
-                    mk.y = self.y + leading * 0.78;
-                    self.page().runs.push(mk);
-                }
-                self.emit(line, x, size, leading);
-            }
-            rest = &rest[take..];
-            if !rest.is_empty() {
-                self.new_page();
-            }
-        }
-    }
-
-    /// Starts a new page unless `height` points still fit on this one.
-    fn keep(&mut self, height: f32) {
-        if !self.fresh && self.y + height > self.geo.body_bottom() {
-            self.new_page();
-        }
-    }
-
-    fn blocks(&mut self, blocks: &[Block], x: f32, marker: Option<Run>) {
-        let mut marker = marker;
-        for (i, block) in blocks.iter().enumerate() {
-            match block {
-                Block::Paragraph(spans) => {
-                    let in_item = x > self.geo.left;
-                    if !in_item {
-                        self.gap(dims::PARAGRAPH_GAP);
-                    } else if marker.is_none() {
-                        self.gap(dims::ITEM_GAP);
-                    }
-                    let measure = self.geo.width - self.geo.right - x;
-                    let lines = break_lines(spans, dims::BODY_SIZE, measure, self.m);
-                    if matches!(blocks.get(i + 1), Some(Block::List { .. })) {
-                        // A lead-in ("I ask you to:") stays with the first lines of its list.
-                        self.keep(
-                            dims::BODY_LEADING * (lines.len() as f32 + 2.0) + dims::PARAGRAPH_GAP,
-                        );
-                    }
-                    self.lines(
-                        &lines,
-                        x,
-                        dims::BODY_SIZE,
-                        dims::BODY_LEADING,
-                        marker.take(),
-                    );
-                }
-                Block::List { start, items } => {
-                    if let Some(mk) = marker.take() {
-                        // An item that opens with a list: the marker gets a line of its own.
-                        self.lines(
-                            &[Line {
-                                pieces: Vec::new(),
-                                width: 0.0,
-                            }],
-                            x,
-                            dims::BODY_SIZE,
-                            dims::BODY_LEADING,
-                            Some(mk),
-                        );
-                    }
-                    self.gap(dims::PARAGRAPH_GAP - dims::ITEM_GAP);
-                    let text_x = x + dims::LIST_INDENT;
-                    for (n, item) in items.iter().enumerate() {
-                        let label = match start {
-                            Some(s) => format!("{}.", s + n as u64),
-                            None => "•".to_string(),
-                        };
-                        let mk =
-                            marker_run(&label, text_x, Style::Regular, dims::BODY_SIZE, self.m);
-                        self.gap(dims::ITEM_GAP);
-                        self.blocks(item, text_x, Some(mk));
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// A marker right-aligned before `text_x`.
-fn marker_run(label: &str, text_x: f32, style: Style, size: f32, m: &dyn Metrics) -> Run {
-    let width = text_width(label, style, size, m);
-    Run {
-        x: text_x - dims::MARKER_GAP - width,
-        y: 0.0,
-        style,
-        size,
-        text: label.to_string(),
-        width,
-    }
-}
-
-fn line_runs(line: &Line, x: f32, baseline: f32, size: f32) -> Vec<Run> {
-    line.pieces
-        .iter()
-        .map(|p| {
-            let (size, y) = if p.superscript {
-                (size * dims::SUPER_SCALE, baseline - size * dims::SUPER_RISE)
-            } else {
-                (size, baseline)
-            };
-            Run {
-                x: x + p.dx,
-                y,
-                style: p.style,
-                size,
-                text: p.text.clone(),
-                width: p.width,
-            }
-        })
-        .collect()
-}
-
-/// A single line of text, shrunk if needed so it is no wider than `max`.
-fn fitted_run(
-    text: &str,
-    x: f32,
-    y: f32,
-    style: Style,
-    size: f32,
-    max: f32,
-    m: &dyn Metrics,
-) -> Run {
-    let width = text_width(text, style, size, m);
-    let (size, width) = if width > max && width > 0.0 {
-        (size * max / width, max)
-    } else {
-        (size, width)
-    };
-    Run {
-        x,
-        y,
-        style,
-        size,
-        text: text.to_string(),
-        width,
-    }
-}
-
-fn right_run(
-    text: &str,
-    right: f32,
-    y: f32,
-    style: Style,
-    size: f32,
-    max: f32,
-    m: &dyn Metrics,
-) -> Run {
-    let mut run = fitted_run(text, 0.0, y, style, size, max, m);
-    run.x = right - run.width;
-    run
-}
-
-/// Lays out a letter.
 /// The recipient's address lines that are too wide for the window field at the normal
 /// address size (layout shrinks them to fit; `check` warns), with their width and the room.
 pub fn address_overflow(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Vec<(String, f32, f32)> {
@@ -260,366 +41,32 @@ pub fn address_overflow(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Vec<(
         .collect()
 }
 
+/// Lays out a letter.
 pub fn layout(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Laid {
     let geo = Geometry::for_paper(paper);
     let labels = locale::labels(&letter.language);
-    let right = geo.width - geo.right;
-    let measure = geo.measure();
+
     let mut first = Page::default();
+    furniture::fold_marks(&mut first, &geo);
+    head::sender_block(&mut first, letter, &geo, m);
+    head::window_field(&mut first, letter, &geo, m);
+    head::place_date(&mut first, letter, &geo, m);
 
-    // Fold marks and the hole mark on the left edge.
-    for y in geo.folds {
-        first.rules.push(Rule {
-            x1: dims::MARK_X,
-            y1: y,
-            x2: dims::MARK_X + dims::FOLD_MARK_LEN,
-            y2: y,
-            thickness: dims::MARK_THICKNESS,
-        });
-    }
-    first.rules.push(Rule {
-        x1: dims::MARK_X,
-        y1: geo.hole,
-        x2: dims::MARK_X + dims::HOLE_MARK_LEN,
-        y2: geo.hole,
-        thickness: dims::MARK_THICKNESS,
-    });
-
-    // Sender block, top right.
-    let half = measure / 2.0;
-    let mut y = dims::TOP;
-    first.runs.push(right_run(
-        &letter.sender.name,
-        right,
-        y,
-        Style::Bold,
-        dims::SENDER_NAME_SIZE,
-        half,
-        m,
-    ));
-    y += dims::SENDER_LEADING + 1.5;
-    let mut sender_lines: Vec<&str> = letter.sender.address.iter().map(String::as_str).collect();
-    if let Some(e) = &letter.sender.email {
-        sender_lines.push(e);
-    }
-    for l in sender_lines.iter().filter(|l| !l.trim().is_empty()) {
-        first.runs.push(right_run(
-            l,
-            right,
-            y,
-            Style::Regular,
-            dims::SENDER_SIZE,
-            half,
-            m,
-        ));
-        y += dims::SENDER_LEADING;
-    }
-
-    // The window field: return address, then the recipient's address in its lower part.
-    let [wx, wy, ww, wh] = geo.window;
-    let address_x = geo.left;
-    let address_max = wx + ww - dims::WINDOW_PAD - address_x;
-    let zone_top = wy + wh - geo.address_zone;
-    let mut return_parts = vec![letter.sender.name.as_str()];
-    return_parts.extend(
-        letter
-            .sender
-            .address
-            .iter()
-            .map(String::as_str)
-            .filter(|l| !l.trim().is_empty()),
-    );
-    let return_line = return_parts.join(" · ");
-    let return_y = zone_top - 3.0;
-    let ret = fitted_run(
-        &return_line,
-        address_x,
-        return_y,
-        Style::Regular,
-        dims::RETURN_SIZE,
-        address_max,
-        m,
-    );
-    first.rules.push(Rule {
-        x1: address_x,
-        y1: return_y + 1.8,
-        x2: address_x + ret.width,
-        y2: return_y + 1.8,
-        thickness: 0.3,
-    });
-    first.runs.push(ret);
-    let mut address: Vec<&str> = vec![
-        letter.recipient.title.as_str(),
-        letter.recipient.name.as_str(),
-    ];
-    address.extend(letter.recipient.address.iter().map(String::as_str));
-    address.retain(|l| !l.trim().is_empty());
-    let leading = if address.is_empty() {
-        dims::ADDRESS_LEADING
-    } else {
-        dims::ADDRESS_LEADING.min(geo.address_zone / address.len() as f32)
-    };
-    let size = dims::ADDRESS_SIZE.min(leading * 0.85);
-    for (i, l) in address.iter().enumerate() {
-        let baseline = zone_top + leading * (i as f32 + 1.0) - (leading - size) / 2.0 - size * 0.15;
-        first.runs.push(fitted_run(
-            l,
-            address_x,
-            baseline,
-            Style::Regular,
-            size,
-            address_max,
-            m,
-        ));
-    }
-
-    // Place and date, right-aligned below the window; then the subject.
-    first.runs.push(right_run(
-        &letter.place_date,
-        right,
-        geo.date_y,
-        Style::Regular,
-        dims::BODY_SIZE,
-        measure,
-        m,
-    ));
-    let mut flow = Flow {
-        geo: &geo,
-        m,
-        pages: vec![first],
-        y: geo.date_y + dims::BODY_LEADING * 1.2,
-        fresh: false,
-    };
-    let subject = break_lines(
-        &[Span {
-            text: letter.subject.clone(),
-            bold: true,
-            italic: false,
-            superscript: false,
-        }],
-        dims::BODY_SIZE,
-        measure,
-        m,
-    );
-    flow.lines(
-        &subject,
-        geo.left,
-        dims::BODY_SIZE,
-        dims::BODY_LEADING,
-        None,
-    );
-    if let Some(reference) = letter.reference.as_deref().filter(|r| !r.trim().is_empty()) {
-        let lines = break_lines(
-            &[Span::plain(format!(
-                "{}: {reference}",
-                labels.reference.trim_end_matches(':')
-            ))],
-            dims::NOTE_SIZE + 0.5,
-            measure,
-            m,
-        );
-        flow.lines(
-            &lines,
-            geo.left,
-            dims::NOTE_SIZE + 0.5,
-            dims::NOTE_LEADING,
-            None,
-        );
-    }
-    flow.y += dims::BODY_LEADING;
-    if !letter.salutation.trim().is_empty() {
-        let lines = break_lines(
-            &[Span::plain(letter.salutation.clone())],
-            dims::BODY_SIZE,
-            measure,
-            m,
-        );
-        flow.lines(&lines, geo.left, dims::BODY_SIZE, dims::BODY_LEADING, None);
-    }
-
-    flow.blocks(&letter.body, geo.left, None);
-
-    // Closing, room to sign, the name: kept together.
-    flow.gap(dims::PARAGRAPH_GAP);
-    flow.keep(dims::BODY_LEADING * 2.0 + dims::SIGNATURE_SPACE);
-    if !letter.closing.trim().is_empty() {
-        let lines = break_lines(
-            &[Span::plain(letter.closing.clone())],
-            dims::BODY_SIZE,
-            measure,
-            m,
-        );
-        flow.lines(&lines, geo.left, dims::BODY_SIZE, dims::BODY_LEADING, None);
-    }
-    let sig_top = flow.y;
-    flow.y += dims::SIGNATURE_SPACE;
-    if letter.sender.signature.is_some() {
-        let [w, h] = dims::SIGNATURE_BOX;
-        let page = flow.page();
-        page.signature = Some(Place {
-            x: geo.left,
-            y: sig_top + 1.0,
-            width: w,
-            height: h,
-        });
-    }
-    let name = break_lines(
-        &[Span::plain(letter.sender.name.clone())],
-        dims::BODY_SIZE,
-        measure,
-        m,
-    );
-    flow.lines(&name, geo.left, dims::BODY_SIZE, dims::BODY_LEADING, None);
-
-    // Copies: "cc:" hanging before the list.
-    if !letter.copies_to.is_empty() {
-        flow.gap(dims::PARAGRAPH_GAP * 2.0);
-        let label = format!("{}:", labels.copies);
-        let indent = text_width(&label, Style::Regular, dims::BODY_SIZE, m) + dims::MARKER_GAP;
-        let text_x = geo.left + indent;
-        for (i, c) in letter.copies_to.iter().enumerate() {
-            let lines = break_lines(
-                &[Span::plain(c.clone())],
-                dims::BODY_SIZE,
-                right - text_x,
-                m,
-            );
-            let marker = (i == 0).then(|| Run {
-                x: geo.left,
-                y: 0.0,
-                style: Style::Regular,
-                size: dims::BODY_SIZE,
-                text: label.clone(),
-                width: indent - dims::MARKER_GAP,
-            });
-            flow.lines(&lines, text_x, dims::BODY_SIZE, dims::BODY_LEADING, marker);
-        }
-    }
-
-    // Notes and sources: a numbered list in smaller type.
-    if !letter.notes.is_empty() {
-        flow.gap(dims::PARAGRAPH_GAP * 2.0);
-        flow.keep(dims::NOTE_LEADING * 4.0);
-        let rule_y = flow.y;
-        flow.page().rules.push(Rule {
-            x1: geo.left,
-            y1: rule_y,
-            x2: geo.left + dims::NOTES_RULE,
-            y2: rule_y,
-            thickness: dims::RULE_THICKNESS,
-        });
-        flow.y += 4.0;
-        let heading = break_lines(
-            &[Span {
-                text: labels.notes.to_string(),
-                bold: true,
-                italic: false,
-                superscript: false,
-            }],
-            dims::NOTE_SIZE + 0.5,
-            measure,
-            m,
-        );
-        flow.lines(
-            &heading,
-            geo.left,
-            dims::NOTE_SIZE + 0.5,
-            dims::NOTE_LEADING,
-            None,
-        );
-        let widest = format!("{}.", letter.notes.len());
-        let indent = text_width(&widest, Style::Regular, dims::NOTE_SIZE, m) + dims::MARKER_GAP;
-        let text_x = geo.left + indent;
-        for note in &letter.notes {
-            flow.gap(dims::NOTE_GAP);
-            let lines = break_lines(&note.spans, dims::NOTE_SIZE, right - text_x, m);
-            let marker = marker_run(
-                &format!("{}.", note.number),
-                text_x,
-                Style::Regular,
-                dims::NOTE_SIZE,
-                m,
-            );
-            flow.lines(
-                &lines,
-                text_x,
-                dims::NOTE_SIZE,
-                dims::NOTE_LEADING,
-                Some(marker),
-            );
-        }
-    }
+    let mut flow = Flow::new(&geo, m, first, geo.date_y + dims::BODY_LEADING * 1.2);
+    head::subject(&mut flow, letter, &labels);
+    body::salutation(&mut flow, letter);
+    body::blocks(&mut flow, &letter.body, geo.left, None);
+    body::closing(&mut flow, letter);
+    body::copies(&mut flow, letter, &labels);
+    body::notes(&mut flow, letter, &labels);
 
     let mut pages = flow.pages;
-    let count = pages.len();
-    if count > 1 {
-        // Each page after the first names the letter it belongs to, should the pages come
-        // apart: recipient, date and reference, small, above the body.
-        let mut parts = vec![letter.recipient.name.as_str(), letter.place_date.as_str()];
-        let reference = letter
-            .reference
-            .as_deref()
-            .filter(|r| !r.trim().is_empty())
-            .map(|r| format!("{}: {r}", labels.reference.trim_end_matches(':')));
-        parts.extend(reference.as_deref());
-        parts.retain(|p| !p.trim().is_empty());
-        let header = parts.join(" · ");
-        for page in pages.iter_mut().skip(1) {
-            page.runs.push(fitted_run(
-                &header,
-                geo.left,
-                dims::CONTINUATION_Y,
-                Style::Regular,
-                dims::FOOTER_SIZE,
-                measure,
-                m,
-            ));
-        }
-        for (i, page) in pages.iter_mut().enumerate() {
-            let text = locale::page_of(&letter.language, i + 1, count);
-            let width = text_width(&text, Style::Regular, dims::FOOTER_SIZE, m);
-            page.runs.push(Run {
-                x: right - width,
-                y: geo.height - dims::FOOTER_FROM_BOTTOM,
-                style: Style::Regular,
-                size: dims::FOOTER_SIZE,
-                text,
-                width,
-            });
-        }
+    if pages.len() > 1 {
+        furniture::continuation_header(&mut pages, letter, &labels, &geo, m);
+        furniture::page_numbers(&mut pages, letter, &geo, m);
     }
     if let Some(number) = &letter.fax_to {
-        // A fax sent by hand: a cover line at the top of page 1, and no hairlines, which a
-        // fax machine's scan would lose.
-        let text = format!(
-            "{} · {}: {}, {number} · {}: {} · {}: {count}",
-            labels.fax,
-            labels.to,
-            letter.recipient.name,
-            labels.from,
-            letter.sender.name,
-            labels.pages
-        );
-        let full = text_width(&text, Style::Bold, dims::FOOTER_SIZE, m);
-        let size = if full > measure {
-            dims::FOOTER_SIZE * measure / full
-        } else {
-            dims::FOOTER_SIZE
-        };
-        let width = text_width(&text, Style::Bold, size, m);
-        if let Some(first) = pages.first_mut() {
-            first.runs.push(Run {
-                x: geo.left,
-                y: dims::FAX_LINE_Y,
-                style: Style::Bold,
-                size,
-                text,
-                width,
-            });
-        }
-        for rule in pages.iter_mut().flat_map(|p| p.rules.iter_mut()) {
-            rule.thickness = rule.thickness.max(dims::FAX_MIN_RULE);
-        }
+        furniture::fax_cover(&mut pages, letter, number, &labels, &geo, m);
     }
     Laid {
         width: geo.width,
@@ -631,6 +78,8 @@ pub fn layout(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Laid {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::letter::{Block, Span};
+    use crate::paper::lines::{Line, break_lines};
     use proptest::prelude::*;
 
     /// A fixed-pitch stand-in: every character half an em, `W` a full em, spaces a third.
