@@ -20,9 +20,9 @@ use printpdf::{
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::paper::fonts::{Family, describe};
+use crate::paper::fonts::{Face, Family, describe};
 use crate::paper::metrics::Style;
-use crate::paper::page::Laid;
+use crate::paper::page::{Laid, Page, Place, Rule, Run};
 
 /// Document metadata.
 pub struct Meta<'a> {
@@ -89,80 +89,13 @@ impl Writer {
         docs: impl IntoIterator<Item = &'a Laid>,
         signature: Option<&Path>,
     ) -> Result<Writer> {
-        let canonical = Style::ALL.map(|s| {
-            Style::ALL
-                .into_iter()
-                .find(|c| std::ptr::eq(family.face(*c), family.face(s)))
-                .unwrap_or(s)
-        });
-        // Which characters each style draws, gathered in parallel: a chunk of a batch holds
-        // hundreds of letters, and this pass over every character would otherwise be the
-        // serial part of writing them.
+        let canonical = canonical_styles(family);
         let docs: Vec<&Laid> = docs.into_iter().collect();
-        let used: BTreeMap<Style, BTreeSet<char>> = docs
-            .par_iter()
-            .map(|laid| {
-                let mut used: BTreeMap<Style, BTreeSet<char>> = BTreeMap::new();
-                for run in laid.pages.iter().flat_map(|p| &p.runs) {
-                    used.entry(canonical[run.style.index()])
-                        .or_default()
-                        .extend(run.text.chars());
-                }
-                used
-            })
-            .reduce(BTreeMap::new, |mut a, b| {
-                for (style, chars) in b {
-                    a.entry(style).or_default().extend(chars);
-                }
-                a
-            });
         let mut fonts = Vec::new();
-        for (style, chars) in used {
-            let face = family.face(style);
-            let mut remapper = subsetter::GlyphRemapper::new();
-            let mut map = BTreeMap::new();
-            for c in chars {
-                let gid = face
-                    .glyph(c)
-                    .ok_or_else(|| anyhow!("the font has no glyph for {}", describe(c)))?;
-                map.insert(u32::from(c), remapper.remap(gid));
-            }
-            let program = subsetter::subset(face.bytes.as_slice(), 0, &remapper)
-                .map_err(|e| anyhow!("cannot subset the font {}: {e}", face.name))?;
-            let mut warnings = Vec::new();
-            let mut font = ParsedFont::from_bytes(&program, 0, &mut warnings)
-                .ok_or_else(|| anyhow!("cannot read back the subset of {}", face.name))?;
-            // The subset has no cmap: the PDF's ToUnicode map comes from this one.
-            font.codepoint_to_glyph = map;
-            let digest = Sha256::digest(&program);
-            let tag: String = digest[..6]
-                .iter()
-                .map(|b| char::from(b'A' + b % 26))
-                .collect();
-            font.font_name = Some(format!("{tag}+{}", face.name));
-            let compressed = deflate(&program, Compression::best())?;
-            fonts.push((
-                style,
-                Embedded {
-                    id: FontId(format!("F{}", style.index() + 1)),
-                    font,
-                    compressed,
-                },
-            ));
+        for (style, chars) in chars_used(&docs, &canonical) {
+            fonts.push((style, embed(family.face(style), style, chars)?));
         }
-        let signature = match signature {
-            Some(path) => {
-                let bytes = std::fs::read(path)
-                    .with_context(|| format!("cannot read the signature {}", path.display()))?;
-                let mut warnings = Vec::new();
-                Some(
-                    RawImage::decode_from_bytes(&bytes, &mut warnings).map_err(|e| {
-                        anyhow!("cannot read the signature {}: {e}", path.display())
-                    })?,
-                )
-            }
-            None => None,
-        };
+        let signature = signature.map(read_signature).transpose()?;
         Ok(Writer {
             fonts,
             canonical,
@@ -178,103 +111,78 @@ impl Writer {
     /// One document from laid-out pages.
     pub fn write(&self, laid: &Laid, meta: &Meta) -> Result<Vec<u8>> {
         let mut doc = PdfDocument::new(meta.title);
-        let date = printpdf::OffsetDateTime::from_unix_timestamp(meta.created)
-            .map_err(|e| anyhow!("bad creation date: {e}"))?;
-        let info = &mut doc.metadata.info;
-        info.author = meta.author.to_string();
-        info.subject = meta.subject.to_string();
-        info.creator = "appeal".to_string();
-        info.producer = format!("appeal {} (printpdf)", env!("CARGO_PKG_VERSION"));
-        info.creation_date = date;
-        info.modification_date = date;
-        info.metadata_date = date;
+        set_info(&mut doc, meta)?;
+        self.add_resources(&mut doc);
+        doc.pages = laid
+            .pages
+            .iter()
+            .map(|page| self.page(page, laid.width, laid.height))
+            .collect::<Result<_>>()?;
+        self.save(doc, meta)
+    }
+
+    /// The fonts and the signature image, which every page may draw.
+    fn add_resources(&self, doc: &mut PdfDocument) {
         for (_, e) in &self.fonts {
             doc.resources
                 .fonts
                 .map
                 .insert(e.id.clone(), PdfFont::new(e.font.clone()));
         }
-        let signature_id = XObjectId("Signature".to_string());
         if let Some(img) = &self.signature {
             doc.resources
                 .xobjects
                 .map
-                .insert(signature_id.clone(), XObject::Image(img.clone()));
+                .insert(signature_id(), XObject::Image(img.clone()));
         }
-        let h = laid.height;
-        let mut pages = Vec::with_capacity(laid.pages.len());
-        for page in &laid.pages {
-            let mut ops = Vec::with_capacity(page.runs.len() * 3 + page.rules.len() * 2 + 4);
-            for rule in &page.rules {
-                ops.push(Op::SetOutlineThickness {
-                    pt: Pt(rule.thickness),
+    }
+
+    /// One page `width` × `h` points: its rules, then the signature, then its text.
+    fn page(&self, page: &Page, width: f32, h: f32) -> Result<PdfPage> {
+        let mut ops = Vec::with_capacity(page.runs.len() * 3 + page.rules.len() * 2 + 4);
+        for rule in &page.rules {
+            rule_ops(&mut ops, rule, h);
+        }
+        if let (Some(place), Some(img)) = (page.signature, &self.signature) {
+            ops.push(signature_op(place, img, h));
+        }
+        self.text_ops(&mut ops, &page.runs, h)?;
+        Ok(PdfPage {
+            media_box: Rect::from_wh(Pt(width), Pt(h)),
+            trim_box: Rect::from_wh(Pt(width), Pt(h)),
+            crop_box: Rect::from_wh(Pt(width), Pt(h)),
+            ops,
+        })
+    }
+
+    /// The page's runs in one text section, setting the font only when it changes.
+    fn text_ops(&self, ops: &mut Vec<Op>, runs: &[Run], h: f32) -> Result<()> {
+        ops.push(Op::StartTextSection);
+        let mut current: Option<(Style, f32)> = None;
+        for run in runs {
+            let Some(font) = self.font(run.style) else {
+                return Err(anyhow!("no font prepared for {:?} text", run.style));
+            };
+            if current != Some((run.style, run.size)) {
+                ops.push(Op::SetFont {
+                    font: PdfFontHandle::External(font.id.clone()),
+                    size: Pt(run.size),
                 });
-                ops.push(Op::DrawLine {
-                    line: Line {
-                        points: vec![
-                            LinePoint {
-                                p: Point {
-                                    x: Pt(rule.x1),
-                                    y: Pt(h - rule.y1),
-                                },
-                                bezier: false,
-                            },
-                            LinePoint {
-                                p: Point {
-                                    x: Pt(rule.x2),
-                                    y: Pt(h - rule.y2),
-                                },
-                                bezier: false,
-                            },
-                        ],
-                        is_closed: false,
-                    },
-                });
+                current = Some((run.style, run.size));
             }
-            if let (Some(place), Some(img)) = (page.signature, &self.signature) {
-                let (w, ih) = (img.width.max(1) as f32, img.height.max(1) as f32);
-                let scale = (place.width / w).min(place.height / ih);
-                ops.push(Op::UseXobject {
-                    id: signature_id.clone(),
-                    transform: XObjectTransform {
-                        translate_x: Some(Pt(place.x)),
-                        translate_y: Some(Pt(h - place.y - ih * scale)),
-                        scale_x: Some(scale),
-                        scale_y: Some(scale),
-                        dpi: Some(72.0),
-                        ..Default::default()
-                    },
-                });
-            }
-            ops.push(Op::StartTextSection);
-            let mut current: Option<(Style, f32)> = None;
-            for run in &page.runs {
-                let Some(font) = self.font(run.style) else {
-                    return Err(anyhow!("no font prepared for {:?} text", run.style));
-                };
-                if current != Some((run.style, run.size)) {
-                    ops.push(Op::SetFont {
-                        font: PdfFontHandle::External(font.id.clone()),
-                        size: Pt(run.size),
-                    });
-                    current = Some((run.style, run.size));
-                }
-                ops.push(Op::SetTextMatrix {
-                    matrix: TextMatrix::Translate(Pt(run.x), Pt(h - run.y)),
-                });
-                ops.push(Op::ShowText {
-                    items: vec![TextItem::Text(run.text.clone())],
-                });
-            }
-            ops.push(Op::EndTextSection);
-            pages.push(PdfPage {
-                media_box: Rect::from_wh(Pt(laid.width), Pt(h)),
-                trim_box: Rect::from_wh(Pt(laid.width), Pt(h)),
-                crop_box: Rect::from_wh(Pt(laid.width), Pt(h)),
-                ops,
+            ops.push(Op::SetTextMatrix {
+                matrix: TextMatrix::Translate(Pt(run.x), Pt(h - run.y)),
+            });
+            ops.push(Op::ShowText {
+                items: vec![TextItem::Text(run.text.clone())],
             });
         }
-        doc.pages = pages;
+        ops.push(Op::EndTextSection);
+        Ok(())
+    }
+
+    /// The document as bytes: printpdf's objects, finished by [`Writer::finish`].
+    fn save(&self, doc: PdfDocument, meta: &Meta) -> Result<Vec<u8>> {
         let opts = PdfSaveOptions {
             optimize: false,
             subset_fonts: false,
@@ -336,5 +244,135 @@ impl Writer {
             );
         }
         Ok(())
+    }
+}
+
+/// For each style, the style whose face draws it: the first that shares its face, so a
+/// family of one file embeds one font.
+fn canonical_styles(family: &Family) -> [Style; 4] {
+    Style::ALL.map(|s| {
+        Style::ALL
+            .into_iter()
+            .find(|c| std::ptr::eq(family.face(*c), family.face(s)))
+            .unwrap_or(s)
+    })
+}
+
+/// Which characters each (canonical) style draws, gathered in parallel: a chunk of a batch
+/// holds hundreds of letters, and this pass over every character would otherwise be the
+/// serial part of writing them.
+fn chars_used(docs: &[&Laid], canonical: &[Style; 4]) -> BTreeMap<Style, BTreeSet<char>> {
+    docs.par_iter()
+        .map(|laid| {
+            let mut used: BTreeMap<Style, BTreeSet<char>> = BTreeMap::new();
+            for run in laid.pages.iter().flat_map(|p| &p.runs) {
+                used.entry(canonical[run.style.index()])
+                    .or_default()
+                    .extend(run.text.chars());
+            }
+            used
+        })
+        .reduce(BTreeMap::new, |mut a, b| {
+            for (style, chars) in b {
+                a.entry(style).or_default().extend(chars);
+            }
+            a
+        })
+}
+
+/// The face subset to `chars`, named with a tag from its content, its program deflated once.
+fn embed(face: &Face, style: Style, chars: BTreeSet<char>) -> Result<Embedded> {
+    let mut remapper = subsetter::GlyphRemapper::new();
+    let mut map = BTreeMap::new();
+    for c in chars {
+        let gid = face
+            .glyph(c)
+            .ok_or_else(|| anyhow!("the font has no glyph for {}", describe(c)))?;
+        map.insert(u32::from(c), remapper.remap(gid));
+    }
+    let program = subsetter::subset(face.bytes.as_slice(), 0, &remapper)
+        .map_err(|e| anyhow!("cannot subset the font {}: {e}", face.name))?;
+    let mut warnings = Vec::new();
+    let mut font = ParsedFont::from_bytes(&program, 0, &mut warnings)
+        .ok_or_else(|| anyhow!("cannot read back the subset of {}", face.name))?;
+    // The subset has no cmap: the PDF's ToUnicode map comes from this one.
+    font.codepoint_to_glyph = map;
+    let digest = Sha256::digest(&program);
+    let tag: String = digest[..6]
+        .iter()
+        .map(|b| char::from(b'A' + b % 26))
+        .collect();
+    font.font_name = Some(format!("{tag}+{}", face.name));
+    let compressed = deflate(&program, Compression::best())?;
+    Ok(Embedded {
+        id: FontId(format!("F{}", style.index() + 1)),
+        font,
+        compressed,
+    })
+}
+
+/// The signature image, decoded once for the batch.
+fn read_signature(path: &Path) -> Result<RawImage> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the signature {}", path.display()))?;
+    let mut warnings = Vec::new();
+    RawImage::decode_from_bytes(&bytes, &mut warnings)
+        .map_err(|e| anyhow!("cannot read the signature {}: {e}", path.display()))
+}
+
+/// The document information besides the title: author, subject, producer, dates.
+fn set_info(doc: &mut PdfDocument, meta: &Meta) -> Result<()> {
+    let date = printpdf::OffsetDateTime::from_unix_timestamp(meta.created)
+        .map_err(|e| anyhow!("bad creation date: {e}"))?;
+    let info = &mut doc.metadata.info;
+    info.author = meta.author.to_string();
+    info.subject = meta.subject.to_string();
+    info.creator = "appeal".to_string();
+    info.producer = format!("appeal {} (printpdf)", env!("CARGO_PKG_VERSION"));
+    info.creation_date = date;
+    info.modification_date = date;
+    info.metadata_date = date;
+    Ok(())
+}
+
+/// The name pages draw the signature image by.
+fn signature_id() -> XObjectId {
+    XObjectId("Signature".to_string())
+}
+
+/// A straight line, `h` being the page's height (PDF measures from the bottom).
+fn rule_ops(ops: &mut Vec<Op>, rule: &Rule, h: f32) {
+    let point = |x: f32, y: f32| LinePoint {
+        p: Point {
+            x: Pt(x),
+            y: Pt(h - y),
+        },
+        bezier: false,
+    };
+    ops.push(Op::SetOutlineThickness {
+        pt: Pt(rule.thickness),
+    });
+    ops.push(Op::DrawLine {
+        line: Line {
+            points: vec![point(rule.x1, rule.y1), point(rule.x2, rule.y2)],
+            is_closed: false,
+        },
+    });
+}
+
+/// The signature image, scaled to fit its box, hanging from the box's top-left corner.
+fn signature_op(place: Place, img: &RawImage, h: f32) -> Op {
+    let (w, ih) = (img.width.max(1) as f32, img.height.max(1) as f32);
+    let scale = (place.width / w).min(place.height / ih);
+    Op::UseXobject {
+        id: signature_id(),
+        transform: XObjectTransform {
+            translate_x: Some(Pt(place.x)),
+            translate_y: Some(Pt(h - place.y - ih * scale)),
+            scale_x: Some(scale),
+            scale_y: Some(scale),
+            dpi: Some(72.0),
+            ..Default::default()
+        },
     }
 }
