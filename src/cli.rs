@@ -34,104 +34,111 @@ impl Cli {
             quiet: self.global.quiet,
             ..Common::default()
         };
-        if let Some(b) = self.command.batch() {
-            common.signatories = b.signatories.clone();
-        }
-        let (select, letters, sender, print, out) = match &self.command {
-            Command::Init { .. } | Command::Completions { .. } | Command::Man => {
-                return common;
-            }
-            Command::Check {
-                select,
-                letters,
-                sender,
-                print,
-                ..
-            } => (Some(select), Some(letters), Some(sender), Some(print), None),
-            Command::Mark { select, .. } => (Some(select), None, None, None, None),
-            Command::List {
-                select, letters, ..
-            } => (Some(select), Some(letters), None, None, None),
-            Command::Preview {
-                select,
-                letters,
-                sender,
-                ..
-            } => (Some(select), Some(letters), Some(sender), None, None),
-            Command::Status {
-                select,
-                letters,
-                sender,
-                ..
-            } => (Some(select), Some(letters), Some(sender), None, None),
-            Command::Pdf {
-                select,
-                letters,
-                sender,
-                print,
-                out,
-                ..
-            } => (
-                Some(select),
-                Some(letters),
-                Some(sender),
-                Some(print),
-                Some(out),
-            ),
-            Command::Send {
-                select,
-                letters,
-                sender,
-                print,
-                out,
-                ..
-            } => (
-                Some(select),
-                Some(letters),
-                Some(sender),
-                Some(print),
-                Some(out),
-            ),
-        };
-        if let Some(s) = select {
-            common.recipients = s.recipients.clone();
-            common.only = s.only.clone();
-            common.tag = s.tag.clone();
-        }
-        if let Some(l) = letters {
-            common.lang = l.lang.clone();
-            common.via = l.via;
-        }
-        if let Some(s) = sender {
-            common.sender = s.sender.clone();
-            common.from_name = s.from_name.clone();
-            common.from_email = s.from_email.clone();
-            common.from_address = s.from_address.clone();
-            common.from_city = s.from_city.clone();
-            common.from_note = s.from_note.clone();
-        }
-        if let Some(p) = print {
-            common.paper = p.paper;
-            common.font = p.font.clone();
-        }
-        if let Some(o) = out {
-            common.out = o.out.clone();
+        for group in self.command.groups() {
+            group.apply(&mut common);
         }
         common
     }
 }
 
+/// A group of flags a command takes, copied into [`Common`].
+trait Group {
+    fn apply(&self, common: &mut Common);
+}
+
+impl Group for Select {
+    fn apply(&self, common: &mut Common) {
+        common.recipients = self.recipients.clone();
+        common.only = self.only.clone();
+        common.tag = self.tag.clone();
+    }
+}
+
+impl Group for Batch {
+    fn apply(&self, common: &mut Common) {
+        common.signatories = self.signatories.clone();
+    }
+}
+
+impl Group for Letters {
+    fn apply(&self, common: &mut Common) {
+        common.lang = self.lang.clone();
+        common.via = self.via;
+    }
+}
+
+impl Group for SenderFlags {
+    fn apply(&self, common: &mut Common) {
+        common.sender = self.sender.clone();
+        common.from_name = self.from_name.clone();
+        common.from_email = self.from_email.clone();
+        common.from_address = self.from_address.clone();
+        common.from_city = self.from_city.clone();
+        common.from_note = self.from_note.clone();
+    }
+}
+
+impl Group for Print {
+    fn apply(&self, common: &mut Common) {
+        common.paper = self.paper;
+        common.font = self.font.clone();
+    }
+}
+
+impl Group for Output {
+    fn apply(&self, common: &mut Common) {
+        common.out = self.out.clone();
+    }
+}
+
 impl Command {
-    /// The batch flags, for the commands that take them.
-    fn batch(&self) -> Option<&Batch> {
+    /// The groups of flags this command takes.
+    fn groups(&self) -> Vec<&dyn Group> {
         match self {
-            Command::Check { batch, .. }
-            | Command::Mark { batch, .. }
-            | Command::Preview { batch, .. }
-            | Command::Status { batch, .. }
-            | Command::Pdf { batch, .. }
-            | Command::Send { batch, .. } => Some(batch),
-            _ => None,
+            Command::Init { .. } | Command::Completions { .. } | Command::Man => vec![],
+            Command::Mark { select, batch, .. } => vec![select, batch],
+            Command::List {
+                select, letters, ..
+            } => vec![select, letters],
+            Command::Check {
+                select,
+                batch,
+                letters,
+                sender,
+                print,
+            } => vec![select, batch, letters, sender, print],
+            Command::Preview {
+                select,
+                batch,
+                letters,
+                sender,
+                ..
+            }
+            | Command::Status {
+                select,
+                batch,
+                letters,
+                sender,
+                ..
+            } => vec![select, batch, letters, sender],
+            Command::Pdf {
+                select,
+                batch,
+                letters,
+                sender,
+                print,
+                out,
+                ..
+            }
+            | Command::Send {
+                select,
+                batch,
+                letters,
+                sender,
+                print,
+                out,
+                ..
+            } => vec![select, batch, letters, sender, print, out],
         }
     }
 }
