@@ -1,9 +1,9 @@
 //! Batches: `--signatories CSV`, its errors, the `variant` helper, required notes and the
 //! form-letter warning (issue 6).
 
-mod common;
+use crate::common;
 
-use common::TestCampaign;
+use crate::common::TestCampaign;
 
 const GOOD: &str = "id,name,email,city,address,note,country\nanna,Anna Nowak,anna@example.org,Kraków,ul. Długa 1|30-001 Kraków,I visited Astana in 2012.,Poland\nben,Ben Okoro,,Leeds,,,UK\n";
 

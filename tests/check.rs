@@ -1,8 +1,8 @@
 //! `appeal check`, `list` and `preview` on good and bad campaigns (issue 2).
 
-mod common;
+use crate::common;
 
-use common::{TestCampaign, repo_root, run_in};
+use crate::common::{TestCampaign, repo_root, run_in};
 
 /// Runs `check` and asserts: exit 2, the message on stderr, no panic, nothing written.
 fn expect_invalid(c: &TestCampaign, needle: &str) -> common::Run {

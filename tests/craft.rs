@@ -1,8 +1,8 @@
 //! `init`, `--via`, completions and the man page (issue 7).
 
-mod common;
+use crate::common;
 
-use common::{TestCampaign, run_in, snapshot};
+use crate::common::{TestCampaign, run_in, snapshot};
 
 #[test]
 fn init_then_check_passes() {

@@ -2,9 +2,9 @@
 //! malicious campaign file could hold and asserts one clear message, the exit code, no
 //! panic, and that no file was created or changed. See tests/hostile/README.md.
 
-mod common;
+use crate::common;
 
-use common::TestCampaign;
+use crate::common::TestCampaign;
 
 struct Case {
     name: &'static str,

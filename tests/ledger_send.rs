@@ -6,10 +6,10 @@
 //! Needs the Python venv (aiosmtpd) and `/usr/sbin/smtp-sink` (Debian package `postfix`):
 //! `scripts/test.sh` installs both.
 
-mod common;
+use crate::common;
 
-use common::Run;
-use common::smtp::{Server, free_port, python};
+use crate::common::Run;
+use crate::common::smtp::{Server, free_port, python};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -105,7 +105,7 @@ fn example(smtp: &str) -> tempfile::TempDir {
     dir
 }
 
-use common::command;
+use crate::common::command;
 
 fn appeal(dir: &Path, args: &[&str]) -> Run {
     Run::of(&mut command(dir, args))

@@ -1,15 +1,15 @@
 //! `appeal pdf` end to end: the PDFs are read back with poppler (pdftotext, pdfinfo, pdffonts)
 //! and qpdf, which the test machine must have installed.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::TestCampaign;
+use crate::common::TestCampaign;
 
 const KAZAKH: &str = "әғқңөұүһі ӘҒҚҢӨҰҮҺІ";
 
-use common::{pdf_text as text, pdf_tool as tool};
+use crate::common::{pdf_text as text, pdf_tool as tool};
 
 fn pages(file: &Path) -> usize {
     let info = tool("pdfinfo", &[], file);

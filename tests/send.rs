@@ -3,10 +3,10 @@
 //!
 //! Needs the Python venv from `scripts/test-deps.sh` (or `APPEAL_TEST_PYTHON`).
 
-mod common;
+use crate::common;
 
-use common::Run;
-use common::smtp::{Server, free_port, make_certs, python};
+use crate::common::Run;
+use crate::common::smtp::{Server, free_port, make_certs, python};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,14 +1,14 @@
 //! `appeal status` on the real binary: an empty ledger, then rows written through the library
 //! the way the send loop writes them; tables, JSON and exit codes.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
+use crate::common::TestCampaign;
 use appeal::ledger::{self, Decision, Flags, Key, Ledger};
 use appeal::letter::LetterKey;
 use appeal::model::recipients::Channel;
-use common::TestCampaign;
 
 const SENDER: &str = "alex@example.org";
 

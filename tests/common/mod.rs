@@ -1,8 +1,6 @@
 //! A small builder for binary-level tests: writes a campaign into a temp dir, runs the real
 //! `appeal` binary in it, and captures what came out.
 
-#![allow(dead_code)]
-
 pub mod smtp;
 
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use super::repo_root;
+use crate::common::repo_root;
 
 /// The Python that has aiosmtpd: `APPEAL_TEST_PYTHON`, else the venv scripts/test.sh makes.
 pub fn python() -> PathBuf {
