@@ -1,9 +1,7 @@
 //! Batches: `--signatories CSV`, its errors, the `variant` helper, required notes and the
 //! form-letter warning (issue 6).
 
-mod common;
-
-use common::TestCampaign;
+use crate::common::{self, TestCampaign};
 
 const GOOD: &str = "id,name,email,city,address,note,country\nanna,Anna Nowak,anna@example.org,Kraków,ul. Długa 1|30-001 Kraków,I visited Astana in 2012.,Poland\nben,Ben Okoro,,Leeds,,,UK\n";
 
@@ -13,12 +11,8 @@ fn batch_campaign(csv: &str) -> TestCampaign {
     c
 }
 
-fn expect_check_error(c: &TestCampaign, needle: &str) {
-    let before = c.snapshot();
-    let run = c.run(&["check", "--signatories", "signatories.csv"]);
-    run.expect_code(2).no_panic().expect_stderr(needle);
-    assert_eq!(before, c.snapshot(), "check wrote a file");
-}
+/// `check` of the campaign with its signatories.
+const CHECK: &[&str] = &["check", "--signatories", "signatories.csv"];
 
 #[test]
 fn one_letter_per_signatory_and_recipient() {
@@ -48,17 +42,13 @@ fn one_letter_per_signatory_and_recipient() {
         text.contains("ul. Długa 1\n30-001 Kraków"),
         "address lines split on |: {text}"
     );
-    c.run(&["check", "--signatories", "signatories.csv"])
-        .expect_code(0)
-        .expect_stdout("ok: 6 letters");
+    c.run(CHECK).expect_code(0).expect_stdout("ok: 6 letters");
 }
 
 #[test]
 fn a_byte_order_mark_is_accepted() {
     let c = batch_campaign(&format!("\u{FEFF}{GOOD}"));
-    c.run(&["check", "--signatories", "signatories.csv"])
-        .expect_code(0)
-        .expect_stdout("ok: 6 letters");
+    c.run(CHECK).expect_code(0).expect_stdout("ok: 6 letters");
 }
 
 #[test]
@@ -66,8 +56,8 @@ fn bad_encoding_names_row_and_column() {
     let c = TestCampaign::new();
     let bytes = b"id,name,email\nanna,Anna,anna@example.org\nzofia,Zofia \xA3ukasz,\n".to_vec();
     std::fs::write(c.path().join("signatories.csv"), bytes).expect("write");
-    expect_check_error(
-        &c,
+    c.expect_invalid(
+        CHECK,
         "signatories.csv:3:2: error: column `name` is not valid UTF-8",
     );
 }
@@ -75,8 +65,8 @@ fn bad_encoding_names_row_and_column() {
 #[test]
 fn missing_header_row_is_explained() {
     let c = batch_campaign("anna,Anna Nowak,anna@example.org\n");
-    expect_check_error(
-        &c,
+    c.expect_invalid(
+        CHECK,
         "signatories.csv:1:1: error: missing column `id` in the header row (the first row looks like data: add a header row)",
     );
 }
@@ -84,14 +74,14 @@ fn missing_header_row_is_explained() {
 #[test]
 fn missing_id_is_an_error() {
     let c = batch_campaign("id,name\nanna,Anna\n,Nameless\n");
-    expect_check_error(&c, "signatories.csv:3:1: error: the signatory has no id");
+    c.expect_invalid(CHECK, "signatories.csv:3:1: error: the signatory has no id");
 }
 
 #[test]
 fn duplicate_id_is_an_error() {
     let c = batch_campaign("id,name\nanna,Anna\nben,Ben\nanna,Anna Again\n");
-    expect_check_error(
-        &c,
+    c.expect_invalid(
+        CHECK,
         "signatories.csv:4:1: error: duplicate signatory id `anna`",
     );
 }
@@ -99,8 +89,8 @@ fn duplicate_id_is_an_error() {
 #[test]
 fn ragged_row_is_an_error() {
     let c = batch_campaign("id,name,email\nanna,Anna,anna@example.org\nben,Ben\n");
-    expect_check_error(
-        &c,
+    c.expect_invalid(
+        CHECK,
         "signatories.csv:3:1: error: this row has 2 fields but the header has 3",
     );
 }
@@ -108,8 +98,8 @@ fn ragged_row_is_an_error() {
 #[test]
 fn invalid_email_is_an_error() {
     let c = batch_campaign("id,name,email\nanna,Anna,anna(at)example.org\n");
-    expect_check_error(
-        &c,
+    c.expect_invalid(
+        CHECK,
         "signatories.csv:2:3: error: signatory `anna`: email `anna(at)example.org` is not a valid email address",
     );
 }
@@ -117,8 +107,8 @@ fn invalid_email_is_an_error() {
 #[test]
 fn line_break_in_a_name_is_an_error() {
     let c = batch_campaign("id,name\nanna,\"Anna\r\nBcc: x@example.org\"\n");
-    expect_check_error(
-        &c,
+    c.expect_invalid(
+        CHECK,
         "signatory `anna`: name contains a carriage return (U+000D)",
     );
 }
@@ -128,7 +118,7 @@ fn check_reports_every_bad_row() {
     let c = batch_campaign(
         "id,name,email\nanna,Anna,bad-address\nAnna,Upper,\nben,Ben\nzofia,Zofia,zofia@example.org\n",
     );
-    let run = c.run(&["check", "--signatories", "signatories.csv"]);
+    let run = c.run(CHECK);
     run.expect_code(2)
         .expect_stderr("signatories.csv:2:3:")
         .expect_stderr("signatories.csv:3:1:")
@@ -152,8 +142,8 @@ fn required_note_is_enforced_per_signatory() {
         "reference = \"T-1\"",
         "reference = \"T-1\"\nrequire_note = true",
     );
-    expect_check_error(
-        &c,
+    c.expect_invalid(
+        CHECK,
         "signatories.csv:3:3: error: signatory `ben`: the campaign requires a personal note",
     );
     // A single sender without a note is stopped too.
@@ -174,23 +164,17 @@ fn variant_is_stable_and_spread() {
         "letters/test/letter.md.hbs",
         "{{variant \"ALPHA\" \"BRAVO\" \"CHARLIE\"}} text.\n",
     );
-    let first = c.run(&[
+    let preview = [
         "preview",
         "--signatories",
         "signatories.csv",
         "--only",
         "president",
         "--json",
-    ]);
+    ];
+    let first = c.run(&preview);
     first.expect_code(0);
-    let second = c.run(&[
-        "preview",
-        "--signatories",
-        "signatories.csv",
-        "--only",
-        "president",
-        "--json",
-    ]);
+    let second = c.run(&preview);
     assert_eq!(
         first.stdout, second.stdout,
         "variants must be stable across runs"
@@ -216,7 +200,7 @@ fn variant_needs_two_phrasings() {
 #[test]
 fn form_letters_are_flagged() {
     let c = batch_campaign("id,name,note\nanna,Anna,\nben,Ben,\ncleo,Cleo,\n");
-    let run = c.run(&["check", "--signatories", "signatories.csv"]);
+    let run = c.run(CHECK);
     run.expect_code(0).expect_stderr("warning: letters to `president` are near-identical across signatories (mean 3-word-shingle Jaccard similarity 1.00 over 3 letters");
     // Personal notes that make up most of the letter clear the warning.
     let c = batch_campaign(
@@ -230,7 +214,7 @@ fn form_letters_are_flagged() {
         "letters/test/letter.ru.md.hbs",
         "{{sender.note}}\n\nПрошу пересмотреть дело.\n",
     );
-    let run = c.run(&["check", "--signatories", "signatories.csv"]);
+    let run = c.run(CHECK);
     run.expect_code(0);
     assert!(!run.stderr.contains("near-identical"), "{}", run.stderr);
 }
@@ -240,14 +224,13 @@ fn status_lists_every_signatory_letter_not_yet_started() {
     let c = batch_campaign(GOOD);
     let run = c.run(&["status", "--signatories", "signatories.csv", "--json"]);
     run.expect_code(75);
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    let rows = v.as_array().expect("array");
-    assert_eq!(rows.len(), 6, "2 signatories × 3 recipients: {v}");
+    let rows = run.json_array();
+    assert_eq!(rows.len(), 6, "2 signatories × 3 recipients: {rows:?}");
     assert!(
         rows.iter().all(|r| r["signatory"].is_string()),
-        "no letter without a signatory: {v}"
+        "no letter without a signatory: {rows:?}"
     );
-    assert!(rows.iter().all(|r| r["state"] == "not_started"), "{v}");
+    assert!(rows.iter().all(|r| r["state"] == "not_started"), "{rows:?}");
 }
 
 /// Runs appeal in `c` with `input` on standard input.
@@ -293,23 +276,9 @@ fn signatories_on_standard_input_are_read_in_full_by_every_pass() {
     let two = "id,name,email\nanna,Anna Nowak,anna@example.org\nben,Ben Okoro,ben@example.net\n";
     let run = run_with_stdin(&c, &["send", "--dry-run", "--signatories", "-"], two);
     run.expect_code(0).expect_stdout("Dry run:");
-    let pdfs = walk(&c.path().join("out/test"), "pdf") + walk(&c.path().join("out/test"), "eml");
-    assert_eq!(pdfs, 6, "2 signatories × 3 recipients");
-}
-
-fn walk(dir: &std::path::Path, ext: &str) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, ext)
-            } else {
-                usize::from(p.extension().is_some_and(|x| x == ext))
-            }
-        })
-        .sum()
+    let letters = common::paths_under(&c.path().join("out/test"))
+        .iter()
+        .filter(|p| !p.is_dir() && p.extension().is_some_and(|x| x == "pdf" || x == "eml"))
+        .count();
+    assert_eq!(letters, 6, "2 signatories × 3 recipients");
 }

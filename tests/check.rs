@@ -1,17 +1,6 @@
 //! `appeal check`, `list` and `preview` on good and bad campaigns (issue 2).
 
-mod common;
-
-use common::{TestCampaign, repo_root, run_in};
-
-/// Runs `check` and asserts: exit 2, the message on stderr, no panic, nothing written.
-fn expect_invalid(c: &TestCampaign, needle: &str) -> common::Run {
-    let before = c.snapshot();
-    let run = c.run(&["check"]);
-    run.expect_code(2).no_panic().expect_stderr(needle);
-    assert_eq!(before, c.snapshot(), "check wrote or changed a file");
-    run
-}
+use crate::common::{self, TestCampaign, repo_root, run_in};
 
 #[test]
 fn example_campaign_checks_clean() {
@@ -51,8 +40,7 @@ fn good_campaign_checks_and_lists() {
         .expect_stdout("post");
     let json = c.run(&["list", "--json"]);
     json.expect_code(0);
-    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
-    let items = v.as_array().expect("array");
+    let items = json.json_array();
     assert_eq!(items.len(), 3);
     assert_eq!(items[0]["id"], "president");
     assert_eq!(items[0]["channel"], "post");
@@ -110,11 +98,7 @@ fn preview_json_is_one_object_per_letter() {
     let c = TestCampaign::new();
     let run = c.run(&["preview", "--json"]);
     run.expect_code(0);
-    let lines: Vec<serde_json::Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect();
+    let lines = run.json_lines();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[1]["language"], "ru");
     assert!(
@@ -154,7 +138,7 @@ fn sender_flags_override_settings() {
 fn malformed_toml_names_file_line_and_column() {
     let c = TestCampaign::new();
     c.edit("recipients.toml", "id = \"ombudsman\"", "id = \"ombudsman");
-    expect_invalid(&c, "recipients.toml:10:");
+    c.expect_invalid(&["check"], "recipients.toml:10:");
 }
 
 #[test]
@@ -165,8 +149,8 @@ fn unknown_key_suggests_the_right_one() {
         "name = \"Askar Shakirov\"",
         "nmae = \"Askar Shakirov\"",
     );
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "recipients.toml:11:1: error: unknown key `nmae`; did you mean `name`?",
     );
 }
@@ -175,8 +159,8 @@ fn unknown_key_suggests_the_right_one() {
 fn unknown_campaign_key_suggests_the_right_one() {
     let c = TestCampaign::new();
     c.edit("letters/test/campaign.toml", "reference =", "refrence =");
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "letters/test/campaign.toml:3:1: error: unknown key `refrence`; did you mean `reference`?",
     );
 }
@@ -185,8 +169,8 @@ fn unknown_campaign_key_suggests_the_right_one() {
 fn duplicate_id_is_an_error() {
     let c = TestCampaign::new();
     c.edit("recipients.toml", "id = \"foreign\"", "id = \"ombudsman\"");
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "recipients.toml:25:6: error: duplicate recipient id `ombudsman` (first used on line 10)",
     );
 }
@@ -195,8 +179,8 @@ fn duplicate_id_is_an_error() {
 fn bad_id_is_an_error() {
     let c = TestCampaign::new();
     c.edit("recipients.toml", "id = \"foreign\"", "id = \"../Foreign\"");
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "recipients.toml:25:6: error: recipient id `../Foreign` must be 1-64 characters of a-z, 0-9 and `-`",
     );
 }
@@ -205,8 +189,8 @@ fn bad_id_is_an_error() {
 fn invalid_email_is_an_error() {
     let c = TestCampaign::new();
     c.edit("recipients.toml", "midrk@example.kz", "midrk at example.kz");
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "recipients.toml:29:9: error: recipient `foreign`: email `midrk at example.kz` is not a valid email address",
     );
 }
@@ -219,8 +203,8 @@ fn line_break_in_a_name_is_an_error() {
         "name = \"Erlan Idrisov\"",
         "name = \"Erlan\\r\\nBcc: all@example.org\"",
     );
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "recipients.toml:26:8: error: recipient `foreign`: name contains a carriage return (U+000D)",
     );
 }
@@ -233,8 +217,8 @@ fn bidi_control_in_a_title_is_an_error() {
         "title = \"Minister of Foreign Affairs\"",
         "title = \"Minister \u{202E}sriaffA\"",
     );
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "recipients.toml:27:9: error: recipient `foreign`: title contains a bidirectional control character (U+202E)",
     );
 }
@@ -247,8 +231,8 @@ fn unknown_channel_is_an_error() {
         "tags = [\"rights\"]",
         "tags = [\"rights\"]\nchannel = \"emial\"",
     );
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "recipients.toml:18:11: error: recipient `ombudsman`: unknown channel `emial`; did you mean `email`?",
     );
 }
@@ -257,8 +241,8 @@ fn unknown_channel_is_an_error() {
 fn missing_template_for_a_language_is_an_error() {
     let c = TestCampaign::new();
     std::fs::remove_file(c.path().join("letters/test/letter.ru.md.hbs")).expect("rm");
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "recipients.toml:16:12: error: recipient `ombudsman` is written to in `ru` but letters/test/letter.ru.md.hbs does not exist",
     );
 }
@@ -270,7 +254,7 @@ fn template_syntax_error_names_the_template_and_line() {
         "letters/test/letter.md.hbs",
         "First line.\n\n{{#if facts.defendant}}\nunclosed\n",
     );
-    expect_invalid(&c, "letters/test/letter.md.hbs:");
+    c.expect_invalid(&["check"], "letters/test/letter.md.hbs:");
     let run = c.run(&["check"]);
     run.expect_stderr("template syntax error");
 }
@@ -282,8 +266,8 @@ fn missing_variable_names_the_template_and_line() {
         "letters/test/letter.md.hbs",
         "First line.\n\nSecond {{facts.defendent}} line.\n",
     );
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "letters/test/letter.md.hbs:3:8: error: variable `facts.defendent` does not exist",
     );
 }
@@ -292,8 +276,8 @@ fn missing_variable_names_the_template_and_line() {
 fn unknown_source_in_cite_is_an_error() {
     let c = TestCampaign::new();
     c.write("letters/test/letter.md.hbs", "Text.{{cite \"hwr\"}}\n");
-    expect_invalid(
-        &c,
+    c.expect_invalid(
+        &["check"],
         "unknown source `hwr` in cite; campaign.toml defines: hrw",
     );
 }
@@ -308,7 +292,7 @@ fn check_reports_every_problem_at_once() {
             "id = \"President\"",
         )
         .edit("recipients.toml", "language = \"ru\"", "language = \"de\"");
-    let run = expect_invalid(&c, "not-an-address");
+    let run = c.expect_invalid(&["check"], "not-an-address");
     run.expect_stderr("recipient id `President`")
         .expect_stderr("unsupported language `de`")
         .expect_stderr("3 errors, 0 warnings; nothing was written");
@@ -318,7 +302,7 @@ fn check_reports_every_problem_at_once() {
 fn missing_sender_name_is_an_error() {
     let c = TestCampaign::new();
     c.write("appeal.toml", "");
-    expect_invalid(&c, "no sender name");
+    c.expect_invalid(&["check"], "no sender name");
 }
 
 #[test]
@@ -331,7 +315,7 @@ fn password_in_settings_is_refused() {
             common::SETTINGS
         ),
     );
-    let run = expect_invalid(&c, "a password does not belong in appeal.toml");
+    let run = c.expect_invalid(&["check"], "a password does not belong in appeal.toml");
     assert!(!run.stderr.contains("hunter2"));
 }
 

@@ -1,8 +1,28 @@
 //! `init`, `--via`, completions and the man page (issue 7).
 
-mod common;
+use crate::common::{self, TestCampaign, run_in, snapshot};
 
-use common::{TestCampaign, run_in, snapshot};
+/// Every command of the command line.
+const COMMANDS: [&str; 9] = [
+    "init",
+    "check",
+    "list",
+    "preview",
+    "pdf",
+    "send",
+    "status",
+    "completions",
+    "man",
+];
+
+/// Puts `fax_gateway = "PATTERN"` in the campaign's appeal.toml: a top-level key, so it comes
+/// before [sender].
+fn set_fax_gateway(c: &TestCampaign, pattern: &str) {
+    c.write(
+        "appeal.toml",
+        &format!("fax_gateway = \"{pattern}\"\n{}", common::SETTINGS),
+    );
+}
 
 #[test]
 fn init_then_check_passes() {
@@ -29,13 +49,8 @@ fn init_then_check_passes() {
 #[test]
 fn init_refuses_to_overwrite_and_changes_nothing() {
     let c = TestCampaign::new();
-    let before = c.snapshot();
-    let run = c.run(&["init"]);
-    run.expect_code(2)
-        .no_panic()
-        .expect_stderr("refusing to overwrite")
+    c.expect_invalid(&["init"], "refusing to overwrite")
         .expect_stderr("recipients.toml");
-    assert_eq!(before, c.snapshot());
     // Even one existing file stops it before anything is written.
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::write(dir.path().join("appeal.toml"), "# mine\n").expect("write");
@@ -65,27 +80,16 @@ fn via_email_needs_an_email_address() {
 #[test]
 fn completions_and_man_page_cover_every_command() {
     let c = TestCampaign::new();
-    let commands = [
-        "init",
-        "check",
-        "list",
-        "preview",
-        "pdf",
-        "send",
-        "status",
-        "completions",
-        "man",
-    ];
     for shell in ["bash", "zsh", "fish"] {
         let run = c.run(&["completions", shell]);
         run.expect_code(0);
-        for cmd in commands {
+        for cmd in COMMANDS {
             run.expect_stdout(cmd);
         }
     }
     let man = c.run(&["man"]);
     man.expect_code(0).expect_stdout(".TH appeal");
-    for cmd in commands {
+    for cmd in COMMANDS {
         man.expect_stdout(cmd);
     }
 }
@@ -93,17 +97,7 @@ fn completions_and_man_page_cover_every_command() {
 #[test]
 fn every_command_help_has_an_example() {
     let c = TestCampaign::new();
-    for cmd in [
-        "init",
-        "check",
-        "list",
-        "preview",
-        "pdf",
-        "send",
-        "status",
-        "completions",
-        "man",
-    ] {
+    for cmd in COMMANDS {
         c.run(&[cmd, "--help"])
             .expect_code(0)
             .expect_stdout("Example: appeal");
@@ -138,17 +132,10 @@ fn fax_without_a_gateway_prints_a_cover_line() {
 #[test]
 fn fax_gateway_addresses_the_e164_number() {
     let c = TestCampaign::new();
-    // fax_gateway is a top-level key: it comes before [sender].
-    c.write(
-        "appeal.toml",
-        &format!(
-            "fax_gateway = \"{{number}}@fax.example.net\"\n{}",
-            common::SETTINGS
-        ),
-    );
+    set_fax_gateway(&c, "{number}@fax.example.net");
     let run = c.run(&["list", "--json", "--only", "president"]);
     run.expect_code(0);
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let v = run.json_array();
     assert_eq!(v[0]["channel"], "fax");
     assert_eq!(v[0]["destination"], "77172720516@fax.example.net");
     // The dry run writes the fax as an email to the gateway, with the PDF attached.
@@ -168,20 +155,11 @@ fn fax_gateway_addresses_the_e164_number() {
 #[test]
 fn fax_gateway_needs_a_pattern_and_international_numbers() {
     let c = TestCampaign::new();
-    c.write(
-        "appeal.toml",
-        &format!("fax_gateway = \"fax.example.net\"\n{}", common::SETTINGS),
-    );
+    set_fax_gateway(&c, "fax.example.net");
     c.run(&["check"])
         .expect_code(2)
         .expect_stderr("appeal.toml:1:15: error: fax_gateway must contain {number}");
-    c.write(
-        "appeal.toml",
-        &format!(
-            "fax_gateway = \"{{number}}@fax.example.net\"\n{}",
-            common::SETTINGS
-        ),
-    );
+    set_fax_gateway(&c, "{number}@fax.example.net");
     c.edit(
         "recipients.toml",
         "fax = \"+7 7172 72 05 16\"",
@@ -239,22 +217,10 @@ fn copies_are_listed_in_the_pdf_and_copied_by_email_when_asked() {
 fn fax_through_the_gateway_reaches_the_smtp_server() {
     let server = common::smtp::Server::start(&[]);
     let c = TestCampaign::new();
-    c.write(
-        "appeal.toml",
-        &format!(
-            "fax_gateway = \"{{number}}@fax.example.net\"\n{}",
-            common::SETTINGS
-        ),
-    );
-    c.run(&[
-        "send",
-        "--yes",
-        "--only",
-        "president",
-        "--smtp",
-        &server.url(),
-    ])
-    .expect_code(0);
+    set_fax_gateway(&c, "{number}@fax.example.net");
+    let url = server.url();
+    let send = ["send", "--yes", "--only", "president", "--smtp", &url];
+    c.run(&send).expect_code(0);
     assert_eq!(
         server.count("RCPT 77172720516@fax.example.net 250"),
         1,
@@ -270,14 +236,6 @@ fn fax_through_the_gateway_reaches_the_smtp_server() {
     );
     assert!(raw.contains("president.pdf"));
     // The ledger knows the fax was sent: a second run sends nothing.
-    c.run(&[
-        "send",
-        "--yes",
-        "--only",
-        "president",
-        "--smtp",
-        &server.url(),
-    ])
-    .expect_code(0);
+    c.run(&send).expect_code(0);
     assert_eq!(server.messages().len(), 1);
 }

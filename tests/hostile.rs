@@ -2,9 +2,7 @@
 //! malicious campaign file could hold and asserts one clear message, the exit code, no
 //! panic, and that no file was created or changed. See tests/hostile/README.md.
 
-mod common;
-
-use common::TestCampaign;
+use crate::common::{self, TestCampaign};
 
 struct Case {
     name: &'static str,
@@ -462,22 +460,8 @@ fn hostile_inputs_get_one_clear_error_and_change_nothing() {
 
 /// Runs `appeal` and kills it if it has not finished in `limit`: a hang is a failure.
 fn run_bounded(c: &TestCampaign, args: &[&str], limit: std::time::Duration) -> i32 {
-    let mut child = common::command(c.path(), args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status.code().unwrap_or(-1);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("appeal {args:?} still running after {limit:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let child = common::spawn(c.path(), args);
+    common::wait_with_limit(child, limit, &format!("appeal {args:?}")).code
 }
 
 #[test]

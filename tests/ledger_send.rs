@@ -6,25 +6,20 @@
 //! Needs the Python venv (aiosmtpd) and `/usr/sbin/smtp-sink` (Debian package `postfix`):
 //! `scripts/test.sh` installs both.
 
-mod common;
-
-use common::Run;
-use common::smtp::{Server, free_port, python};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use appeal::ledger::{Key, Ledger, State};
-use appeal::letter::LetterKey;
+use appeal::ledger::{Ledger, State};
 use appeal::model::recipients::Channel;
 
-const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
+use crate::common::bundled::{EMAILED, add_smtp_table, example};
+use crate::common::smtp::{Server, free_port, loopback_url, python};
+use crate::common::{Run, command, ledger_key, run_in as appeal, spawn, wait_with_limit};
 
-fn repo() -> PathBuf {
-    common::repo_root()
-}
+const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 
 fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -73,7 +68,7 @@ impl Sink {
     }
 
     fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+        loopback_url(self.port)
     }
 }
 
@@ -84,31 +79,11 @@ impl Drop for Sink {
     }
 }
 
-/// The bundled example (5 authorities: 3 by email, 2 by post) in a temp dir; `smtp` is
-/// appended to appeal.toml as the body of an `[smtp]` table.
-fn example(smtp: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    std::fs::copy(repo().join("recipients.toml"), d.join("recipients.toml")).expect("copy");
-    let settings = std::fs::read_to_string(repo().join("appeal.toml")).expect("read");
-    std::fs::write(
-        d.join("appeal.toml"),
-        format!("{settings}\n[smtp]\n{smtp}\n"),
-    )
-    .expect("write");
-    let c = d.join("letters/duambekov");
-    std::fs::create_dir_all(&c).expect("mkdir");
-    for e in std::fs::read_dir(repo().join("letters/duambekov")).expect("letters") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), c.join(e.file_name())).expect("copy");
-    }
+/// The bundled [`example`] with `smtp` as the body of an `[smtp]` table in its appeal.toml.
+fn example_with_smtp(smtp: &str) -> tempfile::TempDir {
+    let dir = example();
+    add_smtp_table(dir.path(), smtp);
     dir
-}
-
-use common::command;
-
-fn appeal(dir: &Path, args: &[&str]) -> Run {
-    Run::of(&mut command(dir, args))
 }
 
 fn send(dir: &Path, url: &str, extra: &[&str]) -> Run {
@@ -120,8 +95,8 @@ fn send(dir: &Path, url: &str, extra: &[&str]) -> Run {
 /// `appeal status --json`: (recipient or signatory/recipient) → its row.
 fn status(dir: &Path) -> (i32, BTreeMap<String, serde_json::Value>) {
     let r = appeal(dir, &["status", "--json"]);
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).expect("status json");
-    let map = rows
+    let map = r
+        .json_array()
         .into_iter()
         .map(|row| {
             let name = match row["signatory"].as_str() {
@@ -139,36 +114,30 @@ fn state_of(dir: &Path, id: &str) -> String {
     rows[id]["state"].as_str().expect("state").to_string()
 }
 
-fn email_key(recipient: &str) -> Key {
-    Key::new(
-        &LetterKey {
-            campaign: "duambekov".into(),
-            signatory: None,
-            recipient: recipient.into(),
-        },
-        "alex.sample@example.org",
-        Channel::Email,
-    )
-}
-
+/// Every state the example's email to `recipient` went through, oldest first.
 fn history(dir: &Path, recipient: &str) -> Vec<State> {
     let ledger = Ledger::open_read_only(dir)
         .expect("ledger")
         .expect("a ledger");
+    let key = ledger_key(
+        "duambekov",
+        None,
+        recipient,
+        "alex.sample@example.org",
+        Channel::Email,
+    );
     ledger
-        .history(&email_key(recipient))
+        .history(&key)
         .expect("history")
         .into_iter()
         .map(|e| e.state)
         .collect()
 }
 
-const EMAILED: [&str; 3] = ["foreign", "interior", "ombudsman"];
-
 #[test]
 fn a_finished_campaign_opens_no_connection_and_status_shows_it() {
     let server = Server::start(&[]);
-    let camp = example("");
+    let camp = example_with_smtp("");
     send(camp.path(), &server.url(), &[])
         .expect_code(0)
         .expect_stdout("3 sent, 2 written, 0 failed");
@@ -202,7 +171,7 @@ fn a_finished_campaign_opens_no_connection_and_status_shows_it() {
     assert_eq!(server.count("CONNECT"), connections);
     assert_eq!(server.messages().len(), 3);
     // And at a closed port: still nothing to connect for.
-    let closed = format!("smtp://127.0.0.1:{}?tls=none", free_port());
+    let closed = loopback_url(free_port());
     send(camp.path(), &closed, &[]).expect_code(0);
     let r = appeal(camp.path(), &["status"]);
     r.expect_code(0).expect_stdout("Total: 3 sent, 2 written.");
@@ -211,7 +180,7 @@ fn a_finished_campaign_opens_no_connection_and_status_shows_it() {
 #[test]
 fn resend_forces_a_new_delivery_with_a_new_message_id_and_a_changed_letter_is_reported() {
     let server = Server::start(&[]);
-    let camp = example("");
+    let camp = example_with_smtp("");
     send(camp.path(), &server.url(), &["--only", "ombudsman"]).expect_code(0);
     send(
         camp.path(),
@@ -250,7 +219,7 @@ fn resend_forces_a_new_delivery_with_a_new_message_id_and_a_changed_letter_is_re
 #[test]
 fn a_421_then_a_new_connection_records_the_letter_sent() {
     let server = Server::start(&["--busy-first", "1"]);
-    let camp = example("connections = 1");
+    let camp = example_with_smtp("connections = 1");
     send(camp.path(), &server.url(), &[]).expect_code(0);
     assert_eq!(server.messages().len(), 3);
     for id in EMAILED {
@@ -264,7 +233,7 @@ fn a_421_then_a_new_connection_records_the_letter_sent() {
 #[test]
 fn a_451_to_the_message_is_deferred_then_sent_on_a_rerun() {
     let sink = Sink::start(&["-r", "."]);
-    let camp = example("connections = 1");
+    let camp = example_with_smtp("connections = 1");
     send(camp.path(), &sink.url(), &["--only", "ombudsman"])
         .expect_code(75)
         .expect_stderr("deferred");
@@ -285,7 +254,7 @@ fn a_451_to_the_message_is_deferred_then_sent_on_a_rerun() {
 #[test]
 fn a_550_to_the_message_is_failed_and_not_retried() {
     let sink = Sink::start(&["-f", "."]);
-    let camp = example("connections = 1");
+    let camp = example_with_smtp("connections = 1");
     send(camp.path(), &sink.url(), &["--only", "ombudsman"]).expect_code(1);
     let (code, rows) = status(camp.path());
     assert_eq!(code, 1);
@@ -306,7 +275,7 @@ fn a_550_to_the_message_is_failed_and_not_retried() {
 #[test]
 fn a_disconnect_after_the_final_dot_is_in_doubt_and_resent_only_on_request() {
     let sink = Sink::start(&["-q", "."]);
-    let camp = example("connections = 1");
+    let camp = example_with_smtp("connections = 1");
     send(camp.path(), &sink.url(), &["--only", "ombudsman"])
         .expect_code(75)
         .expect_stderr("in doubt");
@@ -342,22 +311,13 @@ fn a_disconnect_after_the_final_dot_is_in_doubt_and_resent_only_on_request() {
 #[test]
 fn a_ledger_that_is_not_a_file_stops_everything_before_any_connection() {
     let server = Server::start(&[]);
-    let camp = example("");
+    let camp = example_with_smtp("");
     std::fs::create_dir_all(camp.path().join(".appeal/ledger.db")).expect("mkdir");
     send(camp.path(), &server.url(), &[])
         .expect_code(2)
         .expect_stderr("ledger.db");
     assert_eq!(server.count("CONNECT"), 0);
     assert!(!camp.path().join("out").exists(), "no PDF written either");
-}
-
-/// Starts `appeal send` in the background.
-fn spawn(dir: &Path, args: &[&str]) -> Child {
-    command(dir, args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn appeal")
 }
 
 fn spawn_send(dir: &Path, url: &str) -> Child {
@@ -376,14 +336,10 @@ fn interrupt_during_the_first_message(server: &Server, child: &Child) {
     assert!(sig.success());
 }
 
-fn finish(child: Child) -> Run {
-    Run::from_output(child.wait_with_output().expect("wait"))
-}
-
 #[test]
 fn a_second_send_while_one_runs_exits_2() {
     let server = Server::start(&["--slow-data", "1.5"]);
-    let camp = example("connections = 1");
+    let camp = example_with_smtp("connections = 1");
     let first = spawn_send(camp.path(), &server.url());
     wait_until("the first message", Duration::from_secs(20), || {
         server.count("SLOW") >= 1
@@ -391,17 +347,17 @@ fn a_second_send_while_one_runs_exits_2() {
     send(camp.path(), &server.url(), &[])
         .expect_code(2)
         .expect_stderr("another `appeal send` is running");
-    finish(first).expect_code(0);
+    Run::of_child(first).expect_code(0);
     assert_eq!(server.messages().len(), 3);
 }
 
 #[test]
 fn ctrl_c_finishes_the_message_in_flight_starts_no_other_and_exits_130() {
     let server = Server::start(&["--slow-data", "2"]);
-    let camp = example("connections = 1");
+    let camp = example_with_smtp("connections = 1");
     let child = spawn_send(camp.path(), &server.url());
     interrupt_during_the_first_message(&server, &child);
-    let run = finish(child);
+    let run = Run::of_child(child);
     run.expect_code(130)
         .expect_stdout("1 sent, 2 written, 0 failed, 0 deferred, 0 in doubt, 2 not started")
         .expect_stderr("interrupted");
@@ -428,7 +384,7 @@ fn a_ledger_that_cannot_be_written_mid_run_stops_the_sending() {
     // Another program holds the ledger's write lock (an open `sqlite3` transaction, a backup)
     // longer than appeal waits for it: the next record fails, and sending stops there.
     let server = Server::start(&["--slow-data", "2"]);
-    let camp = example("connections = 1");
+    let camp = example_with_smtp("connections = 1");
     let db = camp.path().join(".appeal/ledger.db");
     // The holder is started first and takes the lock the moment the server holds the first
     // message, before that message's reply can be recorded.
@@ -455,7 +411,7 @@ fn a_ledger_that_cannot_be_written_mid_run_stops_the_sending() {
         .read_line(&mut line)
         .expect("read");
     assert_eq!(line.trim(), "locked");
-    let run = finish(child);
+    let run = Run::of_child(child);
     let _ = holder.wait();
     run.expect_code(1)
         .expect_stderr("the ledger cannot be written")
@@ -482,9 +438,10 @@ fn a_ledger_that_cannot_be_written_mid_run_stops_the_sending() {
 
 /// The rows of `status --json` that belong to a signatory (status also lists the plan's own
 /// letters, without signatory, as not started).
-fn signatory_rows(stdout: &str) -> Vec<serde_json::Value> {
-    let rows: Vec<serde_json::Value> = serde_json::from_str(stdout).expect("json");
-    rows.into_iter()
+fn signatory_rows(status: &Run) -> Vec<serde_json::Value> {
+    status
+        .json_array()
+        .into_iter()
         .filter(|r| r["signatory"].is_string())
         .collect()
 }
@@ -507,14 +464,8 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_only_letters_in_doubt()
     const SIGNATORIES: usize = 60;
     const KILLS: usize = 4;
     let server = Server::start(&[]);
-    let camp = example("from = \"Campaign <campaign@example.org>\"\nconnections = 1");
-    let mut csv = String::from("id,name,email,city\n");
-    for i in 1..=SIGNATORIES {
-        csv.push_str(&format!("s{i:03},Signer {i},s{i:03}@example.org,Leeds\n"));
-    }
-    let csv_path = camp.path().join("signatories.csv");
-    std::fs::write(&csv_path, csv).expect("write");
-    let csv_arg = csv_path.to_str().expect("utf8");
+    let (camp, csv) = many_signatories("connections = 1", SIGNATORIES);
+    let csv_arg = csv.as_str();
     let args = ["send", "--yes", "--signatories", csv_arg, "--smtp"];
     let url = server.url();
     let seed = std::time::SystemTime::now()
@@ -566,7 +517,7 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_only_letters_in_doubt()
     let last = last.expect("a run");
     assert!(last.code == 0 || last.code == 75, "{}", last.stderr);
     let status_args = ["status", "--json", "--signatories", csv_arg];
-    let rows = signatory_rows(&appeal(camp.path(), &status_args).stdout);
+    let rows = signatory_rows(&appeal(camp.path(), &status_args));
     let in_doubt: BTreeSet<String> = rows
         .iter()
         .filter(|r| r["state"] == "in_doubt" || r["state"] == "sending")
@@ -592,7 +543,7 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_only_letters_in_doubt()
         .expect_code(0);
     }
 
-    let rows = signatory_rows(&appeal(camp.path(), &status_args).stdout);
+    let rows = signatory_rows(&appeal(camp.path(), &status_args));
     let emails: Vec<&serde_json::Value> = rows.iter().filter(|r| r["channel"] == "email").collect();
     assert_eq!(emails.len(), SIGNATORIES * 3);
     assert_eq!(rows.len(), SIGNATORIES * 5);
@@ -618,7 +569,7 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_only_letters_in_doubt()
 /// The example with `n` signatories (each writes to all 5 authorities: 3 emails, 2 PDFs), for
 /// runs with more messages than the maker may have waiting for the sessions.
 fn many_signatories(smtp: &str, n: usize) -> (tempfile::TempDir, String) {
-    let camp = example(&format!(
+    let camp = example_with_smtp(&format!(
         "from = \"Campaign <campaign@example.org>\"\n{smtp}"
     ));
     let mut csv = String::from("id,name,email,city\n");
@@ -629,23 +580,6 @@ fn many_signatories(smtp: &str, n: usize) -> (tempfile::TempDir, String) {
     std::fs::write(&path, csv).expect("write");
     let path = path.to_str().expect("utf8").to_string();
     (camp, path)
-}
-
-/// Waits for `child` (reading its output as it comes, so a full pipe cannot block it), and
-/// fails the test if it runs longer than `limit`: a stuck run must not hang the suite.
-fn wait_for_exit(child: Child, limit: Duration) -> Run {
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(finish(child));
-    });
-    match rx.recv_timeout(limit) {
-        Ok(run) => run,
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("appeal send did not finish within {limit:?}");
-        }
-    }
 }
 
 #[test]
@@ -659,12 +593,12 @@ fn a_fatal_error_with_hundreds_of_letters_waiting_stops_the_maker_and_ends() {
         camp.path(),
         &["send", "--yes", "--signatories", &csv, "--smtp", &url],
     );
-    let run = wait_for_exit(child, Duration::from_secs(60));
+    let run = wait_with_limit(child, Duration::from_secs(60), "appeal send");
     run.expect_code(1)
         .expect_stderr("does not offer STARTTLS")
         .expect_stdout("0 sent");
     assert!(server.messages().is_empty());
-    let rows = signatory_rows(&appeal(camp.path(), &["status", "--json"]).stdout);
+    let rows = signatory_rows(&appeal(camp.path(), &["status", "--json"]));
     assert!(
         rows.iter()
             .all(|r| r["state"] != "sent" && r["state"] != "sending"),
@@ -690,10 +624,10 @@ fn ctrl_c_with_hundreds_of_letters_waiting_stops_the_maker_and_exits_130() {
         ],
     );
     interrupt_during_the_first_message(&server, &child);
-    let run = wait_for_exit(child, Duration::from_secs(60));
+    let run = wait_with_limit(child, Duration::from_secs(60), "appeal send");
     run.expect_code(130).expect_stderr("interrupted");
     assert_eq!(server.messages().len(), 1, "only the message in flight");
-    let rows = signatory_rows(&appeal(camp.path(), &["status", "--json"]).stdout);
+    let rows = signatory_rows(&appeal(camp.path(), &["status", "--json"]));
     let sent = rows.iter().filter(|r| r["state"] == "sent").count();
     assert_eq!(sent, 1, "{rows:?}");
     assert!(

@@ -3,34 +3,21 @@
 //!
 //! Needs the Python venv from `scripts/test-deps.sh` (or `APPEAL_TEST_PYTHON`).
 
-mod common;
-
-use common::Run;
-use common::smtp::{Server, free_port, make_certs, python};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
+use crate::common::bundled::{EMAILED, add_smtp_table, example};
+use crate::common::smtp::{self, Server, free_port, loopback_url, make_certs, python};
+use crate::common::{self, Run};
+
 const PASSWORD: &str = "correct-horse-battery-staple-7";
 
-fn repo() -> PathBuf {
-    common::repo_root()
-}
-
-/// The bundled example (5 authorities: 3 by email, 2 by post) copied into a temp dir, with a
-/// binary leaflet attached to every email.
-fn example() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    std::fs::copy(repo().join("recipients.toml"), d.join("recipients.toml")).expect("copy");
-    std::fs::copy(repo().join("appeal.toml"), d.join("appeal.toml")).expect("copy");
-    let c = d.join("letters/duambekov");
-    std::fs::create_dir_all(&c).expect("mkdir");
-    for e in std::fs::read_dir(repo().join("letters/duambekov")).expect("letters") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), c.join(e.file_name())).expect("copy");
-    }
+/// The bundled [`example`] with a binary leaflet attached to every email.
+fn example_with_leaflet() -> tempfile::TempDir {
+    let dir = example();
+    let c = dir.path().join("letters/duambekov");
     let campaign = std::fs::read_to_string(c.join("campaign.toml")).expect("read");
     std::fs::write(
         c.join("campaign.toml"),
@@ -59,7 +46,7 @@ fn inspect(paths: &[PathBuf]) -> Vec<serde_json::Value> {
         return Vec::new();
     }
     let out = Command::new(python())
-        .arg(repo().join("tests/smtp_server.py"))
+        .arg(smtp::script())
         .arg("--inspect")
         .args(paths)
         .output()
@@ -95,12 +82,10 @@ fn files_in(dir: &Path) -> Vec<String> {
     v
 }
 
-const EMAILED: [&str; 3] = ["foreign", "interior", "ombudsman"];
-
 #[test]
 fn plaintext_loopback_send_of_the_example() {
     let server = Server::start(&[]);
-    let camp = example();
+    let camp = example_with_leaflet();
     let run = appeal(
         camp.path(),
         &["send", "--yes", "--smtp", &server.url()],
@@ -135,11 +120,7 @@ fn plaintext_loopback_send_of_the_example() {
     let via_post = pdfs.path();
     let preview = appeal(camp.path(), &["preview", "--json"], &[]);
     preview.expect_code(0);
-    let previews: Vec<serde_json::Value> = preview
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect();
+    let previews = preview.json_lines();
 
     let subject_ru =
         "Об уголовном деле Мусагали Дуамбекова (ст. 129 УК РК) [Исх. № KZ-2014-DUAMBEKOV]";
@@ -224,7 +205,7 @@ impl AuthServer {
 fn starttls_and_auth_with_a_test_ca() {
     let auth = AuthServer::start(&[]);
     let server = &auth.server;
-    let camp = example();
+    let camp = example_with_leaflet();
     let url = format!("smtp://alex@localhost:{}", server.port);
 
     // Without the test CA the certificate is not trusted: nothing is sent.
@@ -267,15 +248,13 @@ fn starttls_and_auth_with_a_test_ca() {
     }
 
     // The password can also come from password_command, run without a shell.
-    let settings = std::fs::read_to_string(camp.path().join("appeal.toml")).expect("read");
-    std::fs::write(
-        camp.path().join("appeal.toml"),
-        format!(
-            "{settings}\n[smtp]\nurl = \"{url}\"\nca = \"{}\"\npassword_command = [\"echo\", \"{PASSWORD}\"]\n",
+    add_smtp_table(
+        camp.path(),
+        &format!(
+            "url = \"{url}\"\nca = \"{}\"\npassword_command = [\"echo\", \"{PASSWORD}\"]",
             auth.ca()
         ),
-    )
-    .expect("write");
+    );
     // Sent already: the ledger skips it unless a new delivery is asked for.
     let run = appeal(
         camp.path(),
@@ -291,7 +270,7 @@ fn starttls_and_auth_with_a_test_ca() {
 fn wrong_password_is_one_clear_error_without_a_retry_storm() {
     let auth = AuthServer::start(&[]);
     let server = &auth.server;
-    let camp = example();
+    let camp = example_with_leaflet();
     let url = format!("smtp://alex@127.0.0.1:{}", server.port);
     let run = appeal(
         camp.path(),
@@ -307,7 +286,7 @@ fn wrong_password_is_one_clear_error_without_a_retry_storm() {
 
 #[test]
 fn plaintext_to_a_remote_host_is_refused_before_connecting() {
-    let camp = example();
+    let camp = example_with_leaflet();
     appeal(
         camp.path(),
         &["send", "--yes", "--smtp", "smtp://example.org:25?tls=none"],
@@ -321,7 +300,7 @@ fn plaintext_to_a_remote_host_is_refused_before_connecting() {
 #[test]
 fn a_server_without_starttls_is_refused_when_tls_is_required() {
     let server = Server::start(&[]);
-    let camp = example();
+    let camp = example_with_leaflet();
     let url = format!("smtp://127.0.0.1:{}", server.port);
     appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[])
         .expect_code(1)
@@ -333,7 +312,7 @@ fn a_server_without_starttls_is_refused_when_tls_is_required() {
 #[test]
 fn a_550_for_one_recipient_does_not_stop_the_others() {
     let server = Server::start(&["--reject", "midrk@mfa.kz"]);
-    let camp = example();
+    let camp = example_with_leaflet();
     let run = appeal(
         camp.path(),
         &["send", "--yes", "--smtp", &server.url()],
@@ -353,7 +332,7 @@ fn a_550_for_one_recipient_does_not_stop_the_others() {
 #[test]
 fn a_451_is_retried_then_accepted() {
     let server = Server::start(&["--defer-first", "1"]);
-    let camp = example();
+    let camp = example_with_leaflet();
     appeal(
         camp.path(),
         &["send", "--yes", "--smtp", &server.url()],
@@ -368,7 +347,7 @@ fn a_451_is_retried_then_accepted() {
 #[test]
 fn a_421_drops_the_connection_and_the_letter_is_sent_on_a_new_one() {
     let server = Server::start(&["--busy-first", "1"]);
-    let camp = example();
+    let camp = example_with_leaflet();
     appeal(
         camp.path(),
         &["send", "--yes", "--smtp", &server.url()],
@@ -381,7 +360,7 @@ fn a_421_drops_the_connection_and_the_letter_is_sent_on_a_new_one() {
 #[test]
 fn a_connection_lost_after_the_data_is_in_doubt_and_not_resent() {
     let server = Server::start(&["--drop-after-data", "1"]);
-    let camp = example();
+    let camp = example_with_leaflet();
     let run = appeal(
         camp.path(),
         &["send", "--yes", "--smtp", &server.url()],
@@ -399,8 +378,8 @@ fn a_connection_lost_after_the_data_is_in_doubt_and_not_resent() {
 
 #[test]
 fn connection_refused_is_deferred_with_a_clear_message() {
-    let camp = example();
-    let url = format!("smtp://127.0.0.1:{}?tls=none", free_port());
+    let camp = example_with_leaflet();
+    let url = loopback_url(free_port());
     let run = appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[]);
     run.expect_code(75)
         .expect_stderr("cannot connect to 127.0.0.1");
@@ -413,7 +392,7 @@ fn connection_refused_is_deferred_with_a_clear_message() {
 #[test]
 fn dry_run_writes_eml_files_and_opens_no_socket() {
     let server = Server::start(&[]);
-    let camp = example();
+    let camp = example_with_leaflet();
     let run = appeal(
         camp.path(),
         &["send", "--dry-run", "--smtp", &server.url()],
@@ -450,7 +429,7 @@ fn dry_run_writes_eml_files_and_opens_no_socket() {
 #[test]
 fn no_prompt_and_no_send_without_yes_when_stdin_is_not_a_terminal() {
     let server = Server::start(&[]);
-    let camp = example();
+    let camp = example_with_leaflet();
     appeal(camp.path(), &["send", "--smtp", &server.url()], &[])
         .expect_code(2)
         .expect_stderr("add --yes");
@@ -459,7 +438,7 @@ fn no_prompt_and_no_send_without_yes_when_stdin_is_not_a_terminal() {
 
 #[test]
 fn no_smtp_settings_names_both_ways_to_configure_it() {
-    let camp = example();
+    let camp = example_with_leaflet();
     appeal(camp.path(), &["send", "--yes"], &[])
         .expect_code(2)
         .expect_stderr("--smtp URL")
@@ -470,7 +449,7 @@ fn no_smtp_settings_names_both_ways_to_configure_it() {
 fn implicit_tls_with_auth_and_the_test_ca() {
     let auth = AuthServer::start(&["--implicit-tls"]);
     let server = &auth.server;
-    let camp = example();
+    let camp = example_with_leaflet();
     let url = format!("smtps://alex@localhost:{}", server.port);
     appeal(
         camp.path(),
@@ -494,7 +473,7 @@ fn implicit_tls_with_auth_and_the_test_ca() {
 #[test]
 fn the_rate_spaces_messages_out() {
     let server = Server::start(&[]);
-    let camp = example();
+    let camp = example_with_leaflet();
     let start = std::time::Instant::now();
     appeal(
         camp.path(),
@@ -517,7 +496,7 @@ fn the_rate_spaces_messages_out() {
 #[test]
 fn a_bad_rate_is_refused_before_sending() {
     let server = Server::start(&[]);
-    let camp = example();
+    let camp = example_with_leaflet();
     appeal(
         camp.path(),
         &["send", "--yes", "--smtp", &server.url(), "--rate", "fast"],
@@ -528,23 +507,14 @@ fn a_bad_rate_is_refused_before_sending() {
     assert_eq!(server.count("CONNECT"), 0);
 }
 
-fn with_timeout(camp: &Path, seconds: u32) {
-    let settings = std::fs::read_to_string(camp.join("appeal.toml")).expect("read");
-    std::fs::write(
-        camp.join("appeal.toml"),
-        format!("{settings}\n[smtp]\ntimeout = {seconds}\n"),
-    )
-    .expect("write");
-}
-
 #[test]
 fn a_server_that_never_greets_times_out_and_the_letters_are_deferred() {
     // The kernel accepts the connection into the backlog; nobody ever speaks.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = silent.local_addr().expect("addr").port();
-    let camp = example();
-    with_timeout(camp.path(), 1);
-    let url = format!("smtp://127.0.0.1:{port}?tls=none");
+    let camp = example_with_leaflet();
+    add_smtp_table(camp.path(), "timeout = 1");
+    let url = loopback_url(port);
     let run = appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[]);
     run.expect_code(75)
         .expect_stderr("sent no greeting within 1s");
@@ -557,8 +527,8 @@ fn a_server_that_never_greets_times_out_and_the_letters_are_deferred() {
 #[test]
 fn no_reply_after_the_data_is_in_doubt() {
     let server = Server::start(&["--hang-after-data", "1"]);
-    let camp = example();
-    with_timeout(camp.path(), 1);
+    let camp = example_with_leaflet();
+    add_smtp_table(camp.path(), "timeout = 1");
     let run = appeal(
         camp.path(),
         &["send", "--yes", "--smtp", &server.url()],
@@ -580,7 +550,7 @@ fn no_reply_after_the_data_is_in_doubt() {
 #[test]
 fn staff_send_for_signatories_from_the_relay_account_with_reply_to() {
     let server = Server::start(&[]);
-    let camp = example();
+    let camp = example_with_leaflet();
     std::fs::write(
         camp.path().join("signatories.csv"),
         "id,name,email,city\nanna,Anna Nowak,anna@example.org,Kraków\nben,Ben Okoro,ben@example.net,Leeds\n",
@@ -601,12 +571,7 @@ fn staff_send_for_signatories_from_the_relay_account_with_reply_to() {
         .expect_stderr("from under [smtp]");
     assert_eq!(server.count("CONNECT"), 0);
 
-    let settings = std::fs::read_to_string(camp.path().join("appeal.toml")).expect("read");
-    std::fs::write(
-        camp.path().join("appeal.toml"),
-        format!("{settings}\n[smtp]\nfrom = \"Campaign <campaign@example.org>\"\n"),
-    )
-    .expect("write");
+    add_smtp_table(camp.path(), "from = \"Campaign <campaign@example.org>\"");
     let run = appeal(camp.path(), &args, &[]);
     run.expect_code(0);
     assert!(run.stdout.contains("6 sent, 4 written"), "{}", run.stdout);
@@ -635,7 +600,7 @@ fn staff_send_for_signatories_from_the_relay_account_with_reply_to() {
 
 #[test]
 fn awkward_display_names_are_quoted_and_parse_strictly() {
-    let camp = example();
+    let camp = example_with_leaflet();
     let name = "Anna \"Ann\" O'Brien, Jr. (Astana) <staff>";
     appeal(
         camp.path(),
@@ -660,7 +625,7 @@ fn awkward_display_names_are_quoted_and_parse_strictly() {
 
 #[test]
 fn a_line_break_in_a_name_is_refused_before_anything_is_built() {
-    let camp = example();
+    let camp = example_with_leaflet();
     appeal(
         camp.path(),
         &[
@@ -679,28 +644,21 @@ fn a_line_break_in_a_name_is_refused_before_anything_is_built() {
 /// Every file under `dir` (the campaign: out/, sent/, .appeal/ledger.db and its WAL), read
 /// as bytes, with the ones that contain `needle`.
 fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    let mut hits = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read_dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(bytes) = std::fs::read(&p)
-                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-            {
-                hits.push(p);
-            }
-        }
-    }
-    hits
+    common::paths_under(dir)
+        .into_iter()
+        .filter(|p| {
+            !p.is_dir()
+                && std::fs::read(p)
+                    .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        })
+        .collect()
 }
 
 #[test]
 fn the_password_appears_nowhere_even_verbose() {
     let auth = AuthServer::start(&[]);
     let server = &auth.server;
-    let camp = example();
+    let camp = example_with_leaflet();
     let url = format!("smtp://alex@127.0.0.1:{}", server.port);
     // A successful send, verbose.
     let ok = appeal(

@@ -1,14 +1,12 @@
 //! `appeal status` on the real binary: an empty ledger, then rows written through the library
 //! the way the send loop writes them; tables, JSON and exit codes.
 
-mod common;
-
 use std::path::Path;
 
 use appeal::ledger::{self, Decision, Flags, Key, Ledger};
-use appeal::letter::LetterKey;
 use appeal::model::recipients::Channel;
-use common::TestCampaign;
+
+use crate::common::{self, TestCampaign};
 
 const SENDER: &str = "alex@example.org";
 
@@ -20,15 +18,7 @@ fn open(c: &TestCampaign) -> Ledger {
 }
 
 fn key(signatory: Option<&str>, recipient: &str, channel: Channel) -> Key {
-    Key::new(
-        &LetterKey {
-            campaign: "test".into(),
-            signatory: signatory.map(String::from),
-            recipient: recipient.into(),
-        },
-        SENDER,
-        channel,
-    )
+    common::ledger_key("test", signatory, recipient, SENDER, channel)
 }
 
 fn hash() -> String {
@@ -52,10 +42,6 @@ fn sent(l: &mut Ledger, k: &Key, flags: Flags) {
         .expect("sent");
 }
 
-fn json(stdout: &str) -> Vec<serde_json::Value> {
-    serde_json::from_str(stdout).expect("json array")
-}
-
 #[test]
 fn an_empty_ledger_shows_every_letter_not_started() {
     let c = TestCampaign::new();
@@ -68,7 +54,7 @@ fn an_empty_ledger_shows_every_letter_not_started() {
     assert!(!c.path().join(".appeal").exists(), "status writes nothing");
     let r = c.run(&["status", "--json"]);
     r.expect_code(75);
-    let v = json(&r.stdout);
+    let v = r.json_array();
     let ids: Vec<(&str, &str, &str)> = v
         .iter()
         .map(|e| {
@@ -114,7 +100,7 @@ fn status_follows_the_ledger_to_done() {
         .expect_stdout("out/test/president.pdf")
         .expect_stdout("2014-07-14T10:00:00Z")
         .expect_stderr("--resend-in-doubt");
-    let v = json(&c.run(&["status", "--json"]).stdout);
+    let v = c.run(&["status", "--json"]).json_array();
     assert_eq!(v[2]["state"], "in_doubt");
     assert_eq!(v[2]["message_id"], "<foreign@test>");
     assert_eq!(v[2]["attempts"], 1);
@@ -130,7 +116,7 @@ fn status_follows_the_ledger_to_done() {
     let r = c.run(&["status"]);
     r.expect_code(0).expect_stdout("Total: 2 sent, 1 written.");
     assert!(r.stderr.is_empty(), "{}", r.stderr);
-    let v = json(&c.run(&["status", "--json"]).stdout);
+    let v = c.run(&["status", "--json"]).json_array();
     assert_eq!(v[2]["message_id"], "<foreign@test>");
     assert_eq!(v[2]["attempts"], 2);
 
@@ -207,7 +193,7 @@ fn signatories_are_grouped_and_replies_cannot_paint_the_terminal() {
     let alice_at = r.stdout.find("signatory alice:").unwrap();
     let none_at = r.stdout.find("(no signatory):").unwrap();
     assert!(none_at < alice_at, "{}", r.stdout);
-    let v = json(&c.run(&["status", "--json"]).stdout);
+    let v = c.run(&["status", "--json"]).json_array();
     assert_eq!(v.len(), 4);
     assert_eq!(v[3]["signatory"], "alice");
     assert_eq!(v[3]["last_reply"], "timeout\r\n\x1b[2Jafter data");

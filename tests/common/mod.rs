@@ -1,13 +1,19 @@
 //! A small builder for binary-level tests: writes a campaign into a temp dir, runs the real
-//! `appeal` binary in it, and captures what came out.
+//! `appeal` binary in it, and captures what came out. Every helper that more than one module
+//! needs lives here, once; the bundled example for the send tests is in `bundled`, the SMTP
+//! server in `smtp`.
 
-#![allow(dead_code)]
-
+pub mod bundled;
 pub mod smtp;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use appeal::ledger::Key;
+use appeal::letter::LetterKey;
+use appeal::model::recipients::Channel;
 
 pub const NOW: &str = "2014-07-14T10:00:00Z";
 
@@ -131,27 +137,52 @@ impl TestCampaign {
     pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         snapshot(self.dir.path())
     }
+
+    /// Runs `appeal ARGS` on input it must refuse and asserts: exit 2, `needle` on stderr, no
+    /// panic, and no file created or changed in the campaign.
+    pub fn expect_invalid(&self, args: &[&str], needle: &str) -> Run {
+        let before = self.snapshot();
+        let run = self.run(args);
+        run.expect_code(2).expect_stderr(needle);
+        assert_eq!(
+            before,
+            self.snapshot(),
+            "appeal {args:?} wrote or changed a file"
+        );
+        run
+    }
 }
 
+/// Every file under `root` with its bytes, and every directory (so that one created empty
+/// counts too): compare before and after a run to prove that nothing was written.
 pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
+    paths_under(root)
+        .into_iter()
+        .map(|path| {
+            let bytes = if path.is_dir() {
+                Vec::new()
+            } else {
+                std::fs::read(&path).unwrap_or_default()
+            };
+            (
+                path.strip_prefix(root).expect("prefix").to_path_buf(),
+                bytes,
+            )
+        })
+        .collect()
+}
+
+/// Every file and directory under `root`, however deep.
+pub fn paths_under(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("read_dir") {
             let path = entry.expect("entry").path();
             if path.is_dir() {
                 stack.push(path.clone());
-                out.insert(
-                    path.strip_prefix(root).expect("prefix").to_path_buf(),
-                    Vec::new(),
-                );
-            } else {
-                let bytes = std::fs::read(&path).unwrap_or_default();
-                out.insert(
-                    path.strip_prefix(root).expect("prefix").to_path_buf(),
-                    bytes,
-                );
             }
+            out.push(path);
         }
     }
     out
@@ -169,14 +200,46 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// `appeal ARGS` in `dir`, run to the end.
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
     Run::of(&mut command(dir, args))
+}
+
+/// Starts `appeal ARGS` in `dir` in the background, its output piped for [`Run::of_child`].
+pub fn spawn(dir: &Path, args: &[&str]) -> Child {
+    command(dir, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn appeal")
+}
+
+/// Waits for `child` (reading its output as it comes, so a full pipe cannot block it), and
+/// fails the test if `what` runs longer than `limit`: a hang must not hang the suite.
+pub fn wait_with_limit(child: Child, limit: Duration, what: &str) -> Run {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(Run::of_child(child));
+    });
+    match rx.recv_timeout(limit) {
+        Ok(run) => run,
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("{what} did not finish within {limit:?}");
+        }
+    }
 }
 
 impl Run {
     /// Runs `cmd` to the end and keeps what it said.
     pub fn of(cmd: &mut Command) -> Run {
         Run::from_output(cmd.output().expect("run appeal"))
+    }
+
+    /// Waits for a process started by [`spawn`] and keeps what it said.
+    pub fn of_child(child: Child) -> Run {
+        Run::from_output(child.wait_with_output().expect("wait"))
     }
 
     /// What a finished process said.
@@ -226,6 +289,36 @@ impl Run {
         assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
         self
     }
+
+    /// Standard output as one JSON array: `list --json`, `status --json`.
+    pub fn json_array(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.stdout).expect("a JSON array on stdout")
+    }
+
+    /// Standard output as one JSON object a line: `preview --json`.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line on stdout"))
+            .collect()
+    }
+}
+
+/// The ledger's key for the letter of `campaign` to `recipient` (from `signatory`, if any),
+/// sent by `sender` through `channel`.
+pub fn ledger_key(
+    campaign: &str,
+    signatory: Option<&str>,
+    recipient: &str,
+    sender: &str,
+    channel: Channel,
+) -> Key {
+    let letter = LetterKey {
+        campaign: campaign.into(),
+        signatory: signatory.map(String::from),
+        recipient: recipient.into(),
+    };
+    Key::new(&letter, sender, channel)
 }
 
 /// The repository root, which holds the bundled example campaign.

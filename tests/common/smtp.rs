@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use super::repo_root;
+use crate::common::repo_root;
 
 /// The Python that has aiosmtpd: `APPEAL_TEST_PYTHON`, else the venv scripts/test.sh makes.
 pub fn python() -> PathBuf {
@@ -21,12 +21,22 @@ pub fn python() -> PathBuf {
     p
 }
 
+/// tests/smtp_server.py: the server, and the message inspector of its `--inspect`.
+pub fn script() -> PathBuf {
+    repo_root().join("tests/smtp_server.py")
+}
+
+/// `smtp://127.0.0.1:PORT?tls=none`: plaintext, accepted for loopback only.
+pub fn loopback_url(port: u16) -> String {
+    format!("smtp://127.0.0.1:{port}?tls=none")
+}
+
 /// A test CA and a server certificate it signed (ca.pem, server.pem, server.key), made by
 /// tests/smtp_server.py --make-certs in a fresh temp dir.
 pub fn make_certs() -> tempfile::TempDir {
     let certs = tempfile::tempdir().expect("tempdir");
     let status = Command::new(python())
-        .arg(repo_root().join("tests/smtp_server.py"))
+        .arg(script())
         .arg("--make-certs")
         .arg(certs.path())
         .status()
@@ -53,7 +63,7 @@ impl Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let mut child = Command::new(python())
-            .arg(repo_root().join("tests/smtp_server.py"))
+            .arg(script())
             .args(["--port", &port.to_string(), "--dir"])
             .arg(dir.path())
             .args(args)
@@ -114,9 +124,9 @@ impl Server {
         ids
     }
 
-    /// `smtp://127.0.0.1:PORT?tls=none`: plaintext, accepted for loopback only.
+    /// The server's [`loopback_url`].
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+        loopback_url(self.port)
     }
 }
 
