@@ -282,3 +282,57 @@ fn signatories_on_standard_input_are_read_in_full_by_every_pass() {
         .count();
     assert_eq!(letters, 6, "2 signatories × 3 recipients");
 }
+
+#[test]
+fn only_names_single_letters_of_a_batch_beside_whole_recipients() {
+    let c = batch_campaign(GOOD);
+    let letters = |only: &str| -> Vec<(String, String)> {
+        c.run(&[
+            "preview",
+            "--signatories",
+            "signatories.csv",
+            "--json",
+            "--only",
+            only,
+        ])
+        .expect_code(0)
+        .json_lines()
+        .iter()
+        .map(|l| {
+            (
+                l["signatory"].as_str().unwrap_or("").to_string(),
+                l["id"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+    };
+    let pair = |s: &str, r: &str| (s.to_string(), r.to_string());
+    assert_eq!(letters("ben/ombudsman"), [pair("ben", "ombudsman")]);
+    assert_eq!(
+        letters("president,ben/ombudsman"),
+        [
+            pair("anna", "president"),
+            pair("ben", "president"),
+            pair("ben", "ombudsman")
+        ]
+    );
+}
+
+#[test]
+fn a_malformed_or_unknown_single_letter_is_refused() {
+    let c = batch_campaign(GOOD);
+    c.expect_invalid(
+        &["check", "--signatories", "signatories.csv", "--only", "ben/ombudsman/x"],
+        "--only `ben/ombudsman/x`: name a recipient (`prosecutor`) or one letter of a batch as SIGNATORY/RECIPIENT",
+    );
+    c.expect_invalid(
+        &[
+            "check",
+            "--signatories",
+            "signatories.csv",
+            "--only",
+            "ben/prosecutr",
+        ],
+        "--only: no recipient `prosecutr`",
+    );
+}

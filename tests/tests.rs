@@ -19,6 +19,7 @@ mod batch;
 mod check;
 mod craft;
 mod hostile;
+mod layers;
 mod ledger_send;
 mod pdf;
 mod send;
