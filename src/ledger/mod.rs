@@ -3,7 +3,8 @@
 //!
 //! # State machine
 //!
-//! One row per letter, keyed by (campaign, sender, signatory, recipient, channel):
+//! One row per letter, keyed by (campaign, signatory, recipient, channel); who it was sent as
+//! is recorded with it, and a letter sent as someone else since is a changed letter:
 //!
 //! ```text
 //!            decide → Send(attempt)
@@ -450,6 +451,7 @@ impl Ledger {
                 .create(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        refuse_emptied(&path)?;
         let opened = store::open_for_writing(&path, target);
         let conn = opened.with_context(|| {
             format!(
@@ -475,6 +477,7 @@ impl Ledger {
         if !path.exists() {
             return Ok(None);
         }
+        refuse_emptied(&path)?;
         let conn = store::open_for_reading(&path)
             .with_context(|| format!("cannot read the ledger {}", path.display()))?;
         Ok(Some(Ledger {
@@ -570,7 +573,8 @@ impl Ledger {
         if flags.resend {
             return Ok(attempt(None, &row));
         }
-        let same = row.content_hash.as_deref() == Some(content_hash);
+        // Sent as someone else (a corrected email or name) is the same letter, changed.
+        let same = row.content_hash.as_deref() == Some(content_hash) && row.sender == key.sender;
         Ok(match row.state {
             State::Sent | State::Written | State::Delivered | State::Posted | State::Faxed
                 if same =>
@@ -792,6 +796,20 @@ impl Ledger {
         store::history(&self.conn, key)
             .with_context(|| format!("cannot read the ledger {}", self.path.display()))
     }
+}
+
+/// An existing ledger file of no bytes lost its records (truncated, or replaced by a failed
+/// copy): SQLite would take it as a new database, and every letter would be sent again.
+fn refuse_emptied(path: &Path) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+        bail!(
+            "the ledger {} is empty: its records of what was sent are gone. Nothing is sent \
+             until it is restored from a backup; to start afresh on purpose (every letter sent \
+             again), remove the file",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// States a failure or deferral may be recorded from: before any attempt (e.g. the server

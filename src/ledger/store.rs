@@ -74,6 +74,51 @@ pub(super) const MIGRATIONS: &[&str] = &[
         signatories_hash TEXT,
         sender           TEXT
     ) STRICT;",
+    // 4: a letter is (campaign, signatory, recipient, channel): who it is sent as is recorded,
+    // not part of its identity, so a corrected email or name is a change, never a new letter.
+    // Rows that version 3 kept apart for two senders become one: the one that went out (or may
+    // have) is kept, else the latest; every event follows its letter.
+    "CREATE TABLE letters_v4 (
+        id           INTEGER PRIMARY KEY,
+        campaign     TEXT NOT NULL,
+        sender       TEXT NOT NULL,
+        signatory    TEXT NOT NULL DEFAULT '',
+        recipient    TEXT NOT NULL,
+        channel      TEXT NOT NULL CHECK (channel IN ('email', 'post', 'fax')),
+        state        TEXT NOT NULL CHECK (state IN
+                       ('pending', 'sending', 'sent', 'written', 'failed', 'deferred', 'in_doubt',
+                        'delivered', 'posted', 'faxed')),
+        message_id   TEXT,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        created      TEXT NOT NULL,
+        updated      TEXT NOT NULL,
+        last_reply   TEXT,
+        content_hash TEXT,
+        output_path  TEXT,
+        UNIQUE (campaign, signatory, recipient, channel)
+    ) STRICT;
+    CREATE TEMP TABLE ranked AS
+        SELECT id, campaign, signatory, recipient, channel,
+               row_number() OVER (
+                   PARTITION BY campaign, signatory, recipient, channel
+                   ORDER BY CASE
+                              WHEN state IN ('sent', 'delivered', 'posted', 'faxed', 'written') THEN 0
+                              WHEN state IN ('sending', 'in_doubt') THEN 1
+                              WHEN state = 'failed' THEN 2
+                              ELSE 3
+                            END,
+                            updated DESC, id DESC) AS rank
+        FROM letters;
+    INSERT INTO letters_v4 SELECT * FROM letters WHERE id IN (SELECT id FROM ranked WHERE rank = 1);
+    UPDATE events SET letter = (
+        SELECT k.id FROM ranked r JOIN ranked k
+            ON k.campaign = r.campaign AND k.signatory = r.signatory
+           AND k.recipient = r.recipient AND k.channel = r.channel AND k.rank = 1
+        WHERE r.id = events.letter)
+    WHERE letter NOT IN (SELECT id FROM letters_v4);
+    DROP TABLE ranked;
+    DROP TABLE letters;
+    ALTER TABLE letters_v4 RENAME TO letters;",
 ];
 
 pub(super) fn channel_str(c: Channel) -> &'static str {
@@ -209,14 +254,12 @@ pub(super) fn row(conn: &Connection, key: &Key) -> Result<Option<Entry>> {
         "SELECT campaign, sender, signatory, recipient, channel, state, message_id, attempts,
                 created, updated, last_reply, content_hash, output_path
          FROM letters
-         WHERE campaign = ?1 AND sender = ?2 AND signatory = ?3 AND recipient = ?4
-           AND channel = ?5",
+         WHERE campaign = ?1 AND signatory = ?2 AND recipient = ?3 AND channel = ?4",
     )?;
     let raw = stmt
         .query_row(
             params![
                 key.letter.campaign,
-                key.sender,
                 key.signatory(),
                 key.letter.recipient,
                 channel_str(key.channel)
@@ -236,13 +279,11 @@ pub(super) fn log_event(
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO events (letter, at, state, detail)
-         SELECT id, ?6, ?7, ?8 FROM letters
-         WHERE campaign = ?1 AND sender = ?2 AND signatory = ?3 AND recipient = ?4
-           AND channel = ?5",
+         SELECT id, ?5, ?6, ?7 FROM letters
+         WHERE campaign = ?1 AND signatory = ?2 AND recipient = ?3 AND channel = ?4",
     )?
     .execute(params![
         key.letter.campaign,
-        key.sender,
         key.signatory(),
         key.letter.recipient,
         channel_str(key.channel),
@@ -267,8 +308,8 @@ pub(super) fn put_pending(
         "INSERT INTO letters (campaign, sender, signatory, recipient, channel, state,
                               message_id, attempts, created, updated, content_hash)
          VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?8, ?9)
-         ON CONFLICT (campaign, sender, signatory, recipient, channel) DO UPDATE SET
-            state = 'pending', message_id = ?6, attempts = ?7, updated = ?8,
+         ON CONFLICT (campaign, signatory, recipient, channel) DO UPDATE SET
+            sender = ?2, state = 'pending', message_id = ?6, attempts = ?7, updated = ?8,
             content_hash = ?9, last_reply = NULL",
     )?
     .execute(params![
@@ -308,8 +349,8 @@ pub(super) fn put_state(tx: &rusqlite::Transaction<'_>, key: &Key, change: &Chan
                               attempts, created, updated, last_reply, output_path,
                               content_hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)
-         ON CONFLICT (campaign, sender, signatory, recipient, channel) DO UPDATE SET
-            state = ?6, attempts = ?7, updated = ?8,
+         ON CONFLICT (campaign, signatory, recipient, channel) DO UPDATE SET
+            sender = ?2, state = ?6, attempts = ?7, updated = ?8,
             last_reply = coalesce(?9, last_reply),
             output_path = coalesce(?10, output_path),
             content_hash = coalesce(?11, content_hash)",
@@ -350,14 +391,12 @@ pub(super) fn entries(conn: &Connection, campaign: &str) -> Result<Vec<Entry>> {
 pub(super) fn history(conn: &Connection, key: &Key) -> Result<Vec<Event>> {
     let mut stmt = conn.prepare(
         "SELECT e.at, e.state, e.detail FROM events e JOIN letters l ON l.id = e.letter
-         WHERE l.campaign = ?1 AND l.sender = ?2 AND l.signatory = ?3
-           AND l.recipient = ?4 AND l.channel = ?5
+         WHERE l.campaign = ?1 AND l.signatory = ?2 AND l.recipient = ?3 AND l.channel = ?4
          ORDER BY e.id",
     )?;
     let rows = stmt.query_map(
         params![
             key.letter.campaign,
-            key.sender,
             key.signatory(),
             key.letter.recipient,
             channel_str(key.channel)

@@ -395,9 +395,13 @@ fn user_version(dir: &Path) -> i64 {
 #[test]
 fn a_new_ledger_is_migrated_from_version_0() {
     let dir = tempfile::tempdir().unwrap();
-    // An empty file is an SQLite database of version 0.
+    // A database of version 0: SQLite's header, no schema (an empty file is refused, see
+    // `an_emptied_ledger_file_is_refused_not_taken_as_new`).
     std::fs::create_dir(dir.path().join(DIR)).unwrap();
-    std::fs::write(dir.path().join(DIR).join(FILE), b"").unwrap();
+    Connection::open(dir.path().join(DIR).join(FILE))
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x); DROP TABLE t;")
+        .unwrap();
     drop(pinned(dir.path()));
     assert_eq!(user_version(dir.path()), store::MIGRATIONS.len() as i64);
     let conn = Connection::open(dir.path().join(DIR).join(FILE)).unwrap();
@@ -443,17 +447,29 @@ fn a_version_2_ledger_is_rebuilt_keeping_its_rows_and_their_history() {
     let k = key("ombudsman", Channel::Email);
     let p = key("president", Channel::Post);
     {
-        let now: jiff::Timestamp = T0.parse().unwrap();
-        let mut l = Ledger::open_at(dir.path(), 2)
-            .unwrap()
-            .with_clock(move || now);
-        deliver(&mut l, &k, A, "<m1@x>");
-        l.mark_written(&p, Path::new("out/president.pdf"), B)
-            .unwrap();
+        let l = Ledger::open_at(dir.path(), 2).unwrap();
+        old_row(&l, 1, "alex@example.org", "ombudsman", "email", "sent", T0);
+        old_row(
+            &l,
+            2,
+            "alex@example.org",
+            "president",
+            "post",
+            "written",
+            T0,
+        );
+        for (letter, state) in [(1, "pending"), (1, "sending"), (1, "sent"), (2, "written")] {
+            l.conn
+                .execute(
+                    "INSERT INTO events (letter, at, state) VALUES (?1, ?2, ?3)",
+                    params![letter, T0, state],
+                )
+                .unwrap();
+        }
     }
     assert_eq!(user_version(dir.path()), 2);
     let mut l = pinned(dir.path());
-    assert_eq!(user_version(dir.path()), 3);
+    assert_eq!(user_version(dir.path()), store::MIGRATIONS.len() as i64);
     assert_eq!(
         l.history(&k).unwrap().len(),
         3,
@@ -473,6 +489,112 @@ fn a_version_2_ledger_is_rebuilt_keeping_its_rows_and_their_history() {
         .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
         .unwrap();
     assert_eq!(fk, 1, "foreign keys are back on after the migration");
+}
+
+/// A row as versions 1 to 3 wrote it, with `id` and content hash A.
+fn old_row(
+    l: &Ledger,
+    id: i64,
+    sender: &str,
+    recipient: &str,
+    channel: &str,
+    state: &str,
+    at: &str,
+) {
+    l.conn
+        .execute(
+            "INSERT INTO letters (id, campaign, sender, recipient, channel, state, message_id,
+                                  attempts, created, updated, content_hash)
+             VALUES (?1, 'test', ?2, ?3, ?4, ?5, '<m' || ?1 || '@x>', 1, ?6, ?6, ?7)",
+            params![id, sender, recipient, channel, state, at, A],
+        )
+        .unwrap();
+}
+
+#[test]
+fn one_letter_kept_for_two_senders_becomes_one_row_the_one_that_went_out() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let l = Ledger::open_at(dir.path(), 3).unwrap();
+        // The supporter sent as alex@, then a plain run tried again as the placeholder sender.
+        old_row(&l, 1, "alex@example.org", "ombudsman", "email", "sent", T0);
+        old_row(
+            &l,
+            2,
+            "sample@example.org",
+            "ombudsman",
+            "email",
+            "pending",
+            "2014-07-15T10:00:00Z",
+        );
+        old_row(
+            &l,
+            3,
+            "sample@example.org",
+            "foreign",
+            "email",
+            "failed",
+            T0,
+        );
+        for letter in [1, 2, 2, 3] {
+            l.conn
+                .execute(
+                    "INSERT INTO events (letter, at, state) VALUES (?1, ?2, 'pending')",
+                    params![letter, T0],
+                )
+                .unwrap();
+        }
+    }
+    let l = pinned(dir.path());
+    let rows = l.entries("test").unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let ombudsman = key("ombudsman", Channel::Email);
+    let kept = l.get(&ombudsman).unwrap().unwrap();
+    assert_eq!(
+        (kept.state, kept.sender.as_str()),
+        (State::Sent, "alex@example.org")
+    );
+    assert_eq!(
+        l.history(&ombudsman).unwrap().len(),
+        3,
+        "every event follows its letter"
+    );
+    let orphans: i64 = l
+        .conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE letter NOT IN (SELECT id FROM letters)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+}
+
+#[test]
+fn a_letter_sent_as_someone_else_is_changed_not_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = pinned(dir.path());
+    let first = key("ombudsman", Channel::Email);
+    deliver(&mut l, &first, A, "<m1@x>");
+    // The same letter, the signatory's email corrected: same identity, another sender.
+    let corrected = Key::new(&first.letter, "alex.sample@example.org", Channel::Email);
+    assert_eq!(
+        l.decide(&corrected, A, Flags::default()).unwrap(),
+        Decision::Changed { state: State::Sent }
+    );
+    let forced = Flags {
+        resend: true,
+        ..Flags::default()
+    };
+    let a = attempt(l.decide(&corrected, A, forced).unwrap());
+    assert_eq!(a.number(), 2);
+    l.mark_pending(&a, "<m2@x>", A).unwrap();
+    assert_eq!(l.entries("test").unwrap().len(), 1, "still one letter");
+    assert_eq!(
+        l.get(&first).unwrap().unwrap().sender,
+        "alex.sample@example.org",
+        "the row says whom it was last sent as"
+    );
 }
 
 #[test]
@@ -861,4 +983,43 @@ fn retry_failed_sends_only_failed_and_deferred_letters() {
         l.decide(&new, A, retry).unwrap(),
         Decision::NotRetried { state: None }
     );
+}
+
+#[test]
+fn an_emptied_ledger_file_is_refused_not_taken_as_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = pinned(dir.path());
+    deliver(&mut l, &key("ombudsman", Channel::Email), A, "<m1@x>");
+    drop(l);
+    let file = dir.path().join(DIR).join(FILE);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(DIR).join(format!("{FILE}{suffix}")));
+    }
+    std::fs::write(&file, b"").unwrap();
+    for err in [
+        Ledger::open(dir.path()).unwrap_err(),
+        Ledger::open_read_only(dir.path()).unwrap_err(),
+    ] {
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("is empty: its records of what was sent are gone"),
+            "{text}"
+        );
+    }
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), 0, "left as it was");
+}
+
+#[test]
+fn a_damaged_ledger_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(pinned(dir.path()));
+    let file = dir.path().join(DIR).join(FILE);
+    std::fs::write(
+        &file,
+        b"this is not a database, it is a shopping list\n".repeat(100),
+    )
+    .unwrap();
+    let err = format!("{:#}", Ledger::open(dir.path()).unwrap_err());
+    assert!(err.contains("cannot open the ledger"), "{err}");
+    assert!(err.contains("not a database"), "{err}");
 }
