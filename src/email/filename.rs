@@ -45,13 +45,18 @@ pub fn pdf_name(letter: &Letter) -> String {
 
 /// `text` as a piece of a file name: letters with diacritics lose them (`é` → `e`), Cyrillic
 /// (Russian, Kazakh, Ukrainian) is transliterated (`Дело` → `Delo`), other characters that are
-/// not ASCII letters, digits, `-` or `.` (spaces, `/`, `\`, `:`, `_`, ...) become one `-`;
-/// no `-` or `.` at either end (no hidden file, no `..`); at most `max` characters.
+/// not ASCII letters, digits, `-` or `.` (spaces, `/`, `\`, `:`, `_`, ...) become one `-`; a
+/// `.` stays only after a letter or digit (no `..`), and no `-` or `.` is left at either end (no
+/// hidden file); at most `max` characters.
 pub fn ascii_name(text: &str, max: usize) -> String {
     let mut out = String::new();
     for c in text.chars() {
         match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '.' => out.push(c),
+            'A'..='Z' | 'a'..='z' | '0'..='9' => out.push(c),
+            // A dot only after a letter or digit: no `..`, no `-.`.
+            '.' if out.ends_with(|p: char| p.is_ascii_alphanumeric()) => out.push(c),
+            '.' if !out.ends_with('-') => out.push('-'),
+            '.' => {}
             c => match transliterate(c) {
                 Some(latin) => out.push_str(latin.as_ref()),
                 None if !out.ends_with('-') => out.push('-'),
@@ -174,6 +179,11 @@ mod tests {
             "a-b-c-d-e-f-g-h-i-j"
         );
         assert_eq!(ascii_name("...", 40), "");
+        assert_eq!(ascii_name("a../..b", 40), "a.-b");
+        assert_eq!(
+            ascii_name("Исх. № ../12/3: Жалоба", 40),
+            "Iskh.-12-3-Zhaloba"
+        );
         assert_eq!(ascii_name("中文", 40), "");
         assert_eq!(ascii_name("abc-def", 4), "abc");
         assert_eq!(ascii_name("ab.def", 3), "ab");
