@@ -410,13 +410,14 @@ async fn transaction(
     email: &Email,
 ) -> TransactionEnd {
     let t = shared.settings.timeout;
+    if let Err(e) = tokio::task::block_in_place(|| shared.hooks.before_transaction(index, email)) {
+        return TransactionEnd::Stop(format!("{e:#}"));
+    }
+    // After the hook, so a message this server cannot take is recorded as failed, with why.
     let params = match mail_parameters(conn, email) {
         Ok(p) => p,
         Err(why) => return TransactionEnd::Permanent(why),
     };
-    if let Err(e) = tokio::task::block_in_place(|| shared.hooks.before_transaction(index, email)) {
-        return TransactionEnd::Stop(format!("{e:#}"));
-    }
     let before = async {
         timed_command(
             t,
