@@ -3,6 +3,7 @@
 //! campaign's attachments, with headers checked before lettre ever sees them: no control
 //! characters, no value too long for a header line, domains in ASCII (IDNA).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::SystemTime;
@@ -201,6 +202,49 @@ fn display_name(name: &str, what: &str) -> Result<Option<String>> {
         );
     }
     Ok((!name.is_empty()).then(|| name.to_string()))
+}
+
+/// The header check `check` runs on each letter that goes by email, as `send` will make its
+/// headers (see [`headers_for`]): the same refusals (a control character, a name or subject
+/// too long for a header, an address that is not valid), found without sending anything.
+pub struct HeaderCheck {
+    ctx: MailContext,
+    by_recipient: HashMap<String, Delivery>,
+}
+
+impl HeaderCheck {
+    /// The run's plan and `[smtp] from`, from `config`.
+    pub fn new(config: &Config) -> HeaderCheck {
+        let by_recipient = crate::letter::plan::plan(config)
+            .into_iter()
+            .filter(Delivery::by_email)
+            .map(|d| (d.id.clone(), d))
+            .collect();
+        HeaderCheck {
+            ctx: MailContext::for_check(config),
+            by_recipient,
+        }
+    }
+
+    /// What `send` would refuse in the email carrying `letter`, naming the letter and the
+    /// field; `None` when it goes on paper or all is well. A sender without an email is not
+    /// reported here: `send` may be given one (`--from-email`, or a staff account).
+    pub fn problem(&self, letter: &Letter) -> Option<String> {
+        let delivery = self.by_recipient.get(&letter.key.recipient)?;
+        let stand_in;
+        let ctx = if self.ctx.account.is_none() && letter.sender.email.is_none() {
+            stand_in = MailContext {
+                account: Some("appeal-check@example.invalid".into()),
+                ..self.ctx.clone()
+            };
+            &stand_in
+        } else {
+            &self.ctx
+        };
+        headers_for(letter, delivery, ctx)
+            .err()
+            .map(|e| format!("{e:#}"))
+    }
 }
 
 /// A Message-ID stable for (campaign, sender, signatory, recipient), so a re-sent letter
