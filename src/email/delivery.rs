@@ -7,6 +7,10 @@
 //!
 //! Messages arrive through an [`Outbox`] as they are built, so the first is on the wire while
 //! the rest are still being made, and only a few are in memory at once.
+//!
+//! Whatever a server says leaves this module only through [`crate::email::reply::clean`]
+//! (every outcome and every reason to stop), so no escape sequence reaches a terminal or the
+//! ledger.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -21,6 +25,7 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 use lettre::transport::smtp::response::Response;
 
 use crate::email::message::Email;
+use crate::email::reply::clean;
 // The seam with the maker thread has its own file; the send command finds it here too.
 pub use crate::email::outbox::{Hooks, Inbox, NoHooks, Outbox, Outcome, outbox};
 use crate::email::smtp::{Endpoint, PASSWORD_ENV, Secret, Security, SmtpSettings};
@@ -127,6 +132,11 @@ impl Shared {
     }
 
     fn set_stop(&self, stop: Stop) {
+        let stop = match stop {
+            Stop::Fatal(r) => Stop::Fatal(clean(&r)),
+            Stop::Halted(r) => Stop::Halted(clean(&r)),
+            Stop::Unreachable(r) => Stop::Unreachable(clean(&r)),
+        };
         if let Ok(mut s) = self.stop.lock()
             && s.is_none()
         {
@@ -151,6 +161,7 @@ impl Shared {
     }
 
     fn record(&self, index: usize, email: &Email, outcome: Outcome) {
+        let outcome = outcome.cleaned();
         // Hooks may block (a file, a database): let the runtime move other sessions meanwhile.
         let result = tokio::task::block_in_place(|| self.hooks.outcome(index, email, &outcome));
         if let Err(e) = result {
@@ -399,18 +410,14 @@ async fn transaction(
     email: &Email,
 ) -> TransactionEnd {
     let t = shared.settings.timeout;
-    let mut params = Vec::new();
-    if !email.bytes.is_ascii() {
-        if !conn.server_info().supports_feature(Extension::EightBitMime) {
-            return TransactionEnd::Permanent(
-                "the message is not 7-bit and the server does not offer 8BITMIME".into(),
-            );
-        }
-        params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
-    }
     if let Err(e) = tokio::task::block_in_place(|| shared.hooks.before_transaction(index, email)) {
         return TransactionEnd::Stop(format!("{e:#}"));
     }
+    // After the hook, so a message this server cannot take is recorded as failed, with why.
+    let params = match mail_parameters(conn, email) {
+        Ok(p) => p,
+        Err(why) => return TransactionEnd::Permanent(why),
+    };
     let before = async {
         timed_command(
             t,
@@ -463,6 +470,36 @@ async fn transaction(
             (t + size_allowance).as_secs()
         )),
     }
+}
+
+/// The MAIL FROM parameters `email` needs from this server: SMTPUTF8 for an address whose
+/// local part is not ASCII, BODY=8BITMIME for a message that is not 7-bit. `Err` says why the
+/// server cannot take it.
+fn mail_parameters(
+    conn: &AsyncSmtpConnection,
+    email: &Email,
+) -> Result<Vec<MailParameter>, String> {
+    let info = conn.server_info();
+    let mut params = Vec::new();
+    if let Some(address) = &email.utf8_address {
+        if !info.supports_feature(Extension::SmtpUtfEight) {
+            return Err(format!(
+                "the address `{address}` has a local part that is not ASCII, which needs a \
+                 server that offers SMTPUTF8, and this server does not; write the address in \
+                 ASCII if its owner has one"
+            ));
+        }
+        params.push(MailParameter::SmtpUtfEight);
+    }
+    if !email.bytes.is_ascii() {
+        if info.supports_feature(Extension::EightBitMime) {
+            params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        } else if email.utf8_address.is_none() {
+            // A server that offers SMTPUTF8 takes 8-bit data without it (RFC 6531).
+            return Err("the message is not 7-bit and the server does not offer 8BITMIME".into());
+        }
+    }
+    Ok(params)
 }
 
 /// A refusal before the data went out: permanent for 5xx, else retry. After a reply the

@@ -22,6 +22,29 @@ pub enum Outcome {
     InDoubt { reason: String },
 }
 
+impl Outcome {
+    /// The outcome with its reply or reason passed through [`crate::email::reply::clean`]:
+    /// what leaves the session driver is safe to print and to keep.
+    pub fn cleaned(self) -> Outcome {
+        use crate::email::reply::clean;
+        match self {
+            Outcome::Sent { reply, message_id } => Outcome::Sent {
+                reply: clean(&reply),
+                message_id,
+            },
+            Outcome::Deferred { reason } => Outcome::Deferred {
+                reason: clean(&reason),
+            },
+            Outcome::Failed { reason } => Outcome::Failed {
+                reason: clean(&reason),
+            },
+            Outcome::InDoubt { reason } => Outcome::InDoubt {
+                reason: clean(&reason),
+            },
+        }
+    }
+}
+
 /// Told about each message as it travels. Errors stop the run: nothing more is sent.
 pub trait Hooks: Send + Sync {
     /// At the start of every attempt at a message (before MAIL FROM), retries included:

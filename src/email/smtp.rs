@@ -77,24 +77,46 @@ fn percent_decode(s: &str) -> Result<String> {
     String::from_utf8(out).map_err(|_| anyhow!("`{s}` is not UTF-8 once decoded"))
 }
 
+/// `url` as it may be shown: a password in it (`user:secret@`) becomes `user:***@`. When in
+/// doubt about where the user part ends (an `@` further on), more is hidden, never less.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return redact_userinfo(url);
+    };
+    format!("{scheme}://{}", redact_userinfo(rest))
+}
+
+/// `user:secret@host...` → `user:***@host...`; without both a `:` and a later `@`, as it is.
+fn redact_userinfo(rest: &str) -> String {
+    let Some(at) = rest.rfind('@') else {
+        return rest.to_string();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{user}:***{}", &rest[at..]),
+        None => rest.to_string(),
+    }
+}
+
 /// Parses `smtps://user@host[:465]`, `smtp://user@host[:587]` or `smtp://host:port?tls=none`.
-/// Refuses a password in the URL and plaintext to anything but this machine.
+/// Refuses a password in the URL and plaintext to anything but this machine. No message shows
+/// the password: each shows the URL through [`redact_url`].
 pub fn parse_url(url: &str) -> Result<Endpoint> {
     if let Some(why) = crate::diag::unsafe_char(url) {
         bail!("SMTP URL {why}");
     }
+    let shown = redact_url(url);
     let (scheme, rest) = url
         .split_once("://")
-        .ok_or_else(|| anyhow!("SMTP URL `{url}` must start with smtps:// or smtp://"))?;
+        .ok_or_else(|| anyhow!("SMTP URL `{shown}` must start with smtps:// or smtp://"))?;
     let security = scheme_security(scheme)?;
-    let (authority, query) = split_query(url, rest)?;
+    let (authority, query) = split_query(&shown, rest)?;
     let security = query_security(security, query)?;
-    let (user, hostport) = split_user(url, authority)?;
-    let (host, port) = split_host_port(url, hostport)?;
+    let (user, hostport) = split_user(&shown, authority)?;
+    let (host, port) = split_host_port(&shown, hostport)?;
     let endpoint = Endpoint {
         security,
         host,
-        port: port_number(url, port, security)?,
+        port: port_number(&shown, port, security)?,
         user,
     };
     if security == Security::None && !endpoint.is_loopback() {
@@ -136,7 +158,11 @@ fn query_security(mut security: Security, query: Option<&str>) -> Result<Securit
             "tls=none" if security == Security::StartTls => security = Security::None,
             "tls=none" => bail!("tls=none makes no sense with smtps://"),
             "tls=starttls" | "tls=required" => {}
-            other => bail!("unknown SMTP URL option `{other}` (the only one is tls=none)"),
+            // Only the option's name: its value could be a secret put in the wrong place.
+            other => bail!(
+                "unknown SMTP URL option `{}` (the only one is tls=none)",
+                other.split('=').next().unwrap_or(other)
+            ),
         }
     }
     Ok(security)
@@ -408,6 +434,45 @@ mod tests {
         assert!(parse_url("smtp://example.org:0").is_err());
         assert!(parse_url("smtp://example.org?tls=maybe").is_err());
         assert!(parse_url("smtp://exa\nmple.org").is_err());
+    }
+
+    #[test]
+    fn no_error_shows_a_password() {
+        for url in [
+            "smtp://alex:hunter2@mail.example.org:587/x",
+            "smtps://alex:hunter2@mail.example.org:99999",
+            "smtp://alex:hunter2@",
+            "smtp://alex:hun@ter2@mail.example.org",
+            "smtp://alex:hunter2@[::1:25",
+            "smtp://mail.example.org?password=hunter2",
+            "ftp://alex:hunter2@mail.example.org",
+            "alex:hunter2@mail.example.org",
+        ] {
+            let err = format!("{:#}", parse_url(url).unwrap_err());
+            assert!(!err.contains("hunter2"), "{url}: {err}");
+            assert!(!err.contains("ter2"), "{url}: {err}");
+        }
+        let err = parse_url("smtp://alex:hunter2@mail.example.org:587/x").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`smtp://alex:***@mail.example.org:587/x` has a path"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn urls_are_redacted_for_showing() {
+        assert_eq!(
+            redact_url("smtp://alex:hunter2@host:587"),
+            "smtp://alex:***@host:587"
+        );
+        assert_eq!(redact_url("smtp://a:b@c@host"), "smtp://a:***@host");
+        assert_eq!(redact_url("smtp://alex@host:587"), "smtp://alex@host:587");
+        assert_eq!(
+            redact_url("smtp://127.0.0.1:25?tls=none"),
+            "smtp://127.0.0.1:25?tls=none"
+        );
+        assert_eq!(redact_url("a:b@host"), "a:***@host");
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! The letter as HTML, for the email's alternative part: the same blocks, escaped.
+//! The letter as HTML, for the email's alternative part: the same blocks, escaped, and the
+//! signatory's contact block at the end, as in the text part.
 
 use crate::letter::{Block, Letter, Span};
 use crate::model::locale;
 
 impl Letter {
-    /// The letter as HTML for the email's alternative part: the same blocks, escaped.
+    /// The letter as HTML for the email's alternative part: the same blocks as
+    /// [`Letter::email_text`], escaped, ending with the same contact block.
     pub fn to_html(&self) -> String {
         let labels = locale::labels(&self.language);
         let mut out = String::from("<!DOCTYPE html>\n<html lang=\"");
@@ -38,9 +40,34 @@ impl Letter {
             }
             out.push_str("</ol>\n");
         }
+        html_contact(
+            &self.contact_lines(),
+            self.sender.email.as_deref(),
+            &mut out,
+        );
         out.push_str("</body>\n</html>\n");
         out
     }
+}
+
+/// The contact block after a signature line, the email address as a `mailto:` link.
+fn html_contact(lines: &[String], email: Option<&str>, out: &mut String) {
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str("<p class=\"contact\">-- ");
+    let email = email.map(str::trim);
+    for line in lines {
+        out.push_str("<br>\n");
+        match email {
+            Some(e) if e == line => {
+                let e = escape_html(e);
+                out.push_str(&format!("<a href=\"mailto:{e}\">{e}</a>"));
+            }
+            _ => out.push_str(&escape_html(line)),
+        }
+    }
+    out.push_str("</p>\n");
 }
 
 fn escape_html(s: &str) -> String {
