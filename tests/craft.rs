@@ -147,7 +147,8 @@ fn fax_gateway_addresses_the_e164_number() {
         "{eml}"
     );
     assert!(
-        eml.contains("filename=\"president.pdf\"") || eml.contains("filename=president.pdf"),
+        eml.contains("filename=\"T-1_president.pdf\"")
+            || eml.contains("filename=T-1_president.pdf"),
         "{eml}"
     );
 }

@@ -7,15 +7,15 @@
 //! tests/common/smtp.rs, and, where a test needs a server that offers SMTPUTF8 or answers
 //! with words of its choosing, aiosmtpd run from [`CUSTOM_SERVER`] below.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use common::smtp::{Server, free_port, python};
-use common::{Run, TestCampaign};
+use crate::common::smtp::{Server, free_port, python};
+use crate::common::{Run, TestCampaign};
 
 /// Two signatories; each one's city is in one of their address lines.
 const SIGNATORIES: &str = "id,name,email,city,address\n\

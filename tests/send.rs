@@ -138,12 +138,18 @@ fn plaintext_loopback_send_of_the_example() {
         assert_eq!(m["date"], "Mon, 14 Jul 2014 10:00:00 +0000");
         let atts = m["attachments"].as_array().expect("attachments");
         assert_eq!(atts.len(), 2, "{m}");
+        // Named from the reference and the recipient (issue 13): unique in an office's folder.
         let pdf_name = atts[0]["name"].as_str().expect("name");
-        let id = pdf_name.trim_end_matches(".pdf");
+        let id = pdf_name
+            .trim_end_matches(".pdf")
+            .trim_start_matches("KZ-2014-DUAMBEKOV_");
         seen.push(id.to_string());
-        // The body is the letter's text, as preview shows it (after its address block).
+        // The body is the letter's text, as preview shows it (after its address block), then
+        // the sender's contact block after the signature line `-- `.
         // Text parts travel in canonical form (CRLF line ends).
-        let text = m["text"].as_str().expect("text").replace("\r\n", "\n");
+        let full = m["text"].as_str().expect("text").replace("\r\n", "\n");
+        let (text, contact) = full.split_once("\n-- \n").expect("a contact block");
+        assert!(contact.contains("alex.sample@example.org"), "{contact}");
         let p = previews.iter().find(|p| p["id"] == id).expect("preview");
         assert!(
             p["text"].as_str().expect("text").ends_with(&text),

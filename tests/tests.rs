@@ -21,6 +21,7 @@ mod craft;
 mod hostile;
 mod layers;
 mod ledger_send;
+mod mail;
 mod pdf;
 mod send;
 mod status;

@@ -29,12 +29,16 @@ pub fn run(common: &Common) -> Result<Exit> {
     let mut similarity = lint::Similarity::default();
     let mut letter_lint = Problems::default();
     let family = crate::paper::fonts::Family::load(config.font.as_deref())?;
+    let header_check = crate::email::message::HeaderCheck::new(&config);
     crate::letter::run::for_each_chunk(&config, &mut problems, |chunk| {
         count += chunk.len();
         for l in &chunk {
             similarity.add(l);
             lint::lint_letter(&config, l, &mut letter_lint);
             lint::lint_print(&config, &family, l, &mut letter_lint);
+            if let Some(message) = header_check.problem(l) {
+                letter_lint.push(Diagnostic::error(&config.campaign.file, None, message));
+            }
             for message in missing_glyphs(&family, l) {
                 letter_lint.push(Diagnostic::error(&config.campaign.file, None, message));
             }

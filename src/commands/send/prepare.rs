@@ -120,9 +120,7 @@ fn check_letter<'a>(
         .check(letter)
         .map_err(|e| format!("{stem}: cannot make the PDF: {e:#}"))?;
     let headers = match d.by_email() {
-        true => {
-            Some(message::headers(letter, &d.destination, job.ctx).map_err(|e| format!("{e:#}"))?)
-        }
+        true => Some(message::headers_for(letter, d, job.ctx).map_err(|e| format!("{e:#}"))?),
         false => None,
     };
     let (key, hash) = match dry_run {
