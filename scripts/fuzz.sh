@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-targets=(recipients campaign template signatories markdown)
+targets=(recipients campaign template signatories markdown signatory_letter)
 if [ $# -ge 1 ]; then targets=("$1"); fi
 seconds="${2:-600}"
 for t in "${targets[@]}"; do
