@@ -134,12 +134,7 @@ pub struct Source {
 impl Source {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
+        line_column(&self.text, offset)
     }
 
     pub fn span_position(&self, span: &Range<usize>) -> (usize, usize) {
@@ -153,6 +148,31 @@ impl Source {
     pub fn warning_at(&self, span: &Range<usize>, message: impl Into<String>) -> Diagnostic {
         Diagnostic::warning(&self.path, Some(self.span_position(span)), message)
     }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// The byte offset of a 1-based line and column (in characters) in `text`, clamped to the text.
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(line - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    text[line_start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| line_start + i)
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -246,6 +266,9 @@ mod tests {
         assert_eq!(src.position(6), (2, 1));
         // "бв " is 5 bytes; the '=' is the 4th character of line 2.
         assert_eq!(src.position(6 + 5), (2, 4));
+        assert_eq!(offset_of(&src.text, 2, 4), 6 + 5);
+        assert_eq!(offset_of(&src.text, 1, 1), 0);
+        assert_eq!(offset_of(&src.text, 9, 1), src.text.len());
     }
 
     #[test]

@@ -7,4 +7,5 @@ pub mod recipients;
 pub mod sender;
 pub mod settings;
 pub mod signatories;
+pub mod tags;
 pub mod templates;
