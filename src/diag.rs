@@ -195,40 +195,6 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
-/// Turns a TOML parse or schema error into a located diagnostic, adding a suggestion for
-/// unknown keys and variants ("did you mean `name`?").
-pub fn toml_error(source: &Source, err: &toml::de::Error) -> Diagnostic {
-    let message = err.message().trim().to_string();
-    let message = improve_serde_message(&message);
-    match err.span() {
-        Some(span) => source.error_at(&span, message),
-        None => Diagnostic::error(&source.path, None, message),
-    }
-}
-
-/// serde says "unknown field `nmae`, expected one of `id`, `name`"; we say
-/// "unknown key `nmae`; did you mean `name`? (expected one of ...)".
-fn improve_serde_message(message: &str) -> String {
-    for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
-        let Some(rest) = message.strip_prefix(prefix) else {
-            continue;
-        };
-        let Some(end) = rest.find('`') else { continue };
-        let word = &rest[..end];
-        let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
-        let mut out = format!("unknown {noun} `{word}`");
-        if let Some(best) = did_you_mean(word, expected.iter().copied()) {
-            out.push_str(&format!("; did you mean `{best}`?"));
-        }
-        if !expected.is_empty() {
-            let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
-            out.push_str(&format!(" (expected one of {})", list.join(", ")));
-        }
-        return out;
-    }
-    message.to_string()
-}
-
 /// Why a value may not go into a header, a file name or a printed line, if it may not.
 /// Rejects CR, LF and every other control character, and the Unicode bidi controls
 /// that can make text display differently from what it is.
@@ -269,16 +235,6 @@ mod tests {
         assert_eq!(offset_of(&src.text, 2, 4), 6 + 5);
         assert_eq!(offset_of(&src.text, 1, 1), 0);
         assert_eq!(offset_of(&src.text, 9, 1), src.text.len());
-    }
-
-    #[test]
-    fn unknown_field_gets_a_suggestion() {
-        let m =
-            improve_serde_message("unknown field `nmae`, expected one of `id`, `name`, `title`");
-        assert_eq!(
-            m,
-            "unknown key `nmae`; did you mean `name`? (expected one of `id`, `name`, `title`)"
-        );
     }
 
     #[test]

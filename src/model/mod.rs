@@ -9,3 +9,4 @@ pub mod settings;
 pub mod signatories;
 pub mod tags;
 pub mod templates;
+pub mod toml_errors;

@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use crate::diag::{Problems, Source, unsafe_char};
 use crate::model::recipients::email_problem;
+use crate::model::toml_errors::{self, toml_error};
 
 /// The person a letter is from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -108,6 +109,6 @@ pub fn load_file(path: &Path, into: &mut Sender, problems: &mut Problems) {
             into,
             problems,
         ),
-        Err(e) => problems.push(crate::diag::toml_error(&source, &e)),
+        Err(e) => problems.push(toml_error(&source, &e, toml_errors::SETTINGS)),
     }
 }

@@ -5,8 +5,9 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diag::{Problems, Source, toml_error};
+use crate::diag::{Problems, Source};
 use crate::model::sender::RawSender;
+use crate::model::toml_errors::{self, toml_error};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,7 +67,7 @@ pub fn load(path: &Path, shown: &Path, problems: &mut Problems) -> Settings {
     let raw = match toml::from_str::<RawSettings>(&source.text) {
         Ok(raw) => raw,
         Err(e) => {
-            problems.push(toml_error(&source, &e));
+            problems.push(toml_error(&source, &e, toml_errors::SETTINGS));
             RawSettings::default()
         }
     };
