@@ -89,13 +89,14 @@ impl RawSender {
     }
 }
 
-/// `--sender FILE`: a TOML file holding the sender's fields at top level.
-pub fn load_file(path: &Path, into: &mut Sender, problems: &mut Problems) {
+/// `--sender FILE`: a TOML file holding the sender's fields at top level. `false` if the file
+/// could not be read or parsed (that error is reported; the sender is left as it was).
+pub fn load_file(path: &Path, into: &mut Sender, problems: &mut Problems) -> bool {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
             problems.error(path, None, format!("cannot read the sender file: {e}"));
-            return;
+            return false;
         }
     };
     let source = Source {
@@ -103,12 +104,18 @@ pub fn load_file(path: &Path, into: &mut Sender, problems: &mut Problems) {
         text,
     };
     match toml::from_str::<RawSender>(&source.text) {
-        Ok(raw) => raw.apply(
-            &source,
-            path.parent().unwrap_or(Path::new(".")),
-            into,
-            problems,
-        ),
-        Err(e) => problems.push(toml_error(&source, &e, toml_errors::SETTINGS)),
+        Ok(raw) => {
+            raw.apply(
+                &source,
+                path.parent().unwrap_or(Path::new(".")),
+                into,
+                problems,
+            );
+            true
+        }
+        Err(e) => {
+            problems.push(toml_error(&source, &e, toml_errors::SETTINGS));
+            false
+        }
     }
 }
