@@ -30,7 +30,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
         Command::Check { .. } => commands::check::run(&common),
-        Command::Pdf { combined, .. } => with_config(&common, |c| commands::pdf::run(c, combined)),
+        Command::Pdf { combined, .. } => with_config(&common, |c| {
+            print_problems(&c.sender_warnings, c.quiet);
+            commands::pdf::run(c, combined)
+        }),
         Command::List { json, .. } => with_config(&common, |c| commands::show::list(c, json)),
         Command::Status { json, .. } => with_config(&common, |c| commands::status::run(c, json)),
         Command::Preview {
@@ -64,7 +67,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
                     rate: rate.clone(),
                 },
             };
-            with_config(&common, |c| commands::send::command(c, &opts))
+            with_config(&common, |c| {
+                print_problems(&c.sender_warnings, c.quiet);
+                commands::send::command(c, &opts)
+            })
         }
     }
 }

@@ -134,12 +134,7 @@ pub struct Source {
 impl Source {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
+        line_column(&self.text, offset)
     }
 
     pub fn span_position(&self, span: &Range<usize>) -> (usize, usize) {
@@ -153,6 +148,31 @@ impl Source {
     pub fn warning_at(&self, span: &Range<usize>, message: impl Into<String>) -> Diagnostic {
         Diagnostic::warning(&self.path, Some(self.span_position(span)), message)
     }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// The byte offset of a 1-based line and column (in characters) in `text`, clamped to the text.
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(line - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    text[line_start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| line_start + i)
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -173,40 +193,6 @@ pub fn did_you_mean<'a>(
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
-}
-
-/// Turns a TOML parse or schema error into a located diagnostic, adding a suggestion for
-/// unknown keys and variants ("did you mean `name`?").
-pub fn toml_error(source: &Source, err: &toml::de::Error) -> Diagnostic {
-    let message = err.message().trim().to_string();
-    let message = improve_serde_message(&message);
-    match err.span() {
-        Some(span) => source.error_at(&span, message),
-        None => Diagnostic::error(&source.path, None, message),
-    }
-}
-
-/// serde says "unknown field `nmae`, expected one of `id`, `name`"; we say
-/// "unknown key `nmae`; did you mean `name`? (expected one of ...)".
-fn improve_serde_message(message: &str) -> String {
-    for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
-        let Some(rest) = message.strip_prefix(prefix) else {
-            continue;
-        };
-        let Some(end) = rest.find('`') else { continue };
-        let word = &rest[..end];
-        let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
-        let mut out = format!("unknown {noun} `{word}`");
-        if let Some(best) = did_you_mean(word, expected.iter().copied()) {
-            out.push_str(&format!("; did you mean `{best}`?"));
-        }
-        if !expected.is_empty() {
-            let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
-            out.push_str(&format!(" (expected one of {})", list.join(", ")));
-        }
-        return out;
-    }
-    message.to_string()
 }
 
 /// Why a value may not go into a header, a file name or a printed line, if it may not.
@@ -246,16 +232,9 @@ mod tests {
         assert_eq!(src.position(6), (2, 1));
         // "бв " is 5 bytes; the '=' is the 4th character of line 2.
         assert_eq!(src.position(6 + 5), (2, 4));
-    }
-
-    #[test]
-    fn unknown_field_gets_a_suggestion() {
-        let m =
-            improve_serde_message("unknown field `nmae`, expected one of `id`, `name`, `title`");
-        assert_eq!(
-            m,
-            "unknown key `nmae`; did you mean `name`? (expected one of `id`, `name`, `title`)"
-        );
+        assert_eq!(offset_of(&src.text, 2, 4), 6 + 5);
+        assert_eq!(offset_of(&src.text, 1, 1), 0);
+        assert_eq!(offset_of(&src.text, 9, 1), src.text.len());
     }
 
     #[test]

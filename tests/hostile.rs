@@ -399,7 +399,7 @@ const CASES: &[Case] = &[
         },
         args: &["check"],
         code: 2,
-        stderr: "recipients.toml:6:8: error: invalid type: string \"rights\", expected a sequence",
+        stderr: "recipients.toml:6:8: error: `tags` must be a list of tags: tags = [\"rights\"]",
     },
     Case {
         name: "empty recipients file",

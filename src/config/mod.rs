@@ -9,9 +9,9 @@ mod sender;
 use crate::cli::{self, Common};
 use crate::config::campaign::{check_languages, find_campaign, load_campaign};
 use crate::config::selection::{
-    check_fax_numbers, check_via, forced_channel, load_recipients, select,
+    check_fax_numbers, check_via, forced_channel, load_recipients, posted, select,
 };
-use crate::config::sender::{check_signers, resolve_sender};
+use crate::config::sender::{check_signers, resolve_sender, sender_warnings};
 use crate::diag::Problems;
 use crate::model::campaign::Campaign;
 use crate::model::recipients::{Channel, Recipient};
@@ -49,6 +49,10 @@ pub struct Config {
     pub quiet: bool,
     /// Warnings found while loading (errors stop the load).
     pub warnings: Problems,
+    /// Warnings about the sender (still the example's; no return address on posted letters):
+    /// printed by the commands that make letters for officials (`check`, `pdf`, `send`), not by
+    /// those that only report.
+    pub sender_warnings: Problems,
     /// The command line as typed, so a command can load again with flags a past run used.
     pub typed: Common,
 }
@@ -101,9 +105,21 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         .and_then(|name| load_campaign(&root, &name, &mut problems));
     let recipients_file = load_recipients(&root, common, &mut problems);
     let (selected, letters) = select(common, &recipients_file, &mut problems);
-    let sender = resolve_sender(common, &root, &settings, &mut problems);
-    let signatories_spool = check_signers(common, &root, campaign.as_ref(), &sender, &mut problems);
+    let (sender, sender_read) = resolve_sender(common, &root, &settings, &mut problems);
+    let signers = check_signers(
+        common,
+        &root,
+        campaign.as_ref(),
+        (&sender, sender_read),
+        &mut problems,
+    );
     let via = forced_channel(common.via);
+    let mut about_sender = Problems::default();
+    if sender_read {
+        let posted = posted(via, &selected, settings.raw.fax_gateway.is_some());
+        let signer = (&sender, &signers);
+        sender_warnings(common, &settings, signer, &posted, &mut about_sender);
+    }
     if let Some(channel) = via {
         check_via(channel, &selected, &recipients_file.shown, &mut problems);
     }
@@ -136,7 +152,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         sender,
         recipients_file: recipients_file.shown,
         signatories: common.signatories.clone(),
-        signatories_spool,
+        signatories_spool: signers.spool,
         lang_override: common.lang.clone(),
         via,
         paper,
@@ -147,6 +163,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         verbose: common.verbose,
         quiet: common.quiet,
         warnings: problems,
+        sender_warnings: about_sender,
         typed: common.clone(),
     })
 }

@@ -197,3 +197,16 @@ pub(crate) fn check_fax_numbers(
         }
     }
 }
+
+/// The ids of the selected recipients whose letter goes by post.
+pub(crate) fn posted(
+    via: Option<Channel>,
+    selected: &[Recipient],
+    fax_gateway: bool,
+) -> Vec<String> {
+    selected
+        .iter()
+        .filter(|r| via.unwrap_or_else(|| channel_for(r, fax_gateway)) == Channel::Post)
+        .map(|r| r.id.clone())
+        .collect()
+}

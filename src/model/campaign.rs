@@ -9,11 +9,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
-use crate::diag::{Diagnostic, Problems, Source, toml_error, unsafe_char};
+use crate::diag::{Diagnostic, Problems, Source, unsafe_char};
 use crate::model::locale;
 use crate::model::recipients::valid_id;
 use crate::model::templates::{self, render_diagnostic};
 pub use crate::model::templates::{SOURCE_NOTE_PREFIX, variant_index};
+use crate::model::toml_errors::{self, toml_error};
 
 /// A numbered reference the letter cites.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -471,7 +472,7 @@ impl Campaign {
         let raw: RawCampaign = match toml::from_str(&source.text) {
             Ok(r) => r,
             Err(e) => {
-                problems.push(toml_error(&source, &e));
+                problems.push(toml_error(&source, &e, toml_errors::CAMPAIGN));
                 return Err(problems);
             }
         };

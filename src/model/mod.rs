@@ -7,4 +7,6 @@ pub mod recipients;
 pub mod sender;
 pub mod settings;
 pub mod signatories;
+pub mod tags;
 pub mod templates;
+pub mod toml_errors;

@@ -8,8 +8,9 @@ use std::str::FromStr;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diag::{Problems, Source, did_you_mean, toml_error, unsafe_char};
+use crate::diag::{Problems, Source, did_you_mean, unsafe_char};
 use crate::model::locale;
+use crate::model::toml_errors::{self, toml_error};
 
 /// How a letter travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -206,7 +207,7 @@ pub fn parse(source: &Source) -> Result<(Vec<Recipient>, Problems), Problems> {
     let raw: RawFile = match toml::from_str(&source.text) {
         Ok(raw) => raw,
         Err(e) => {
-            problems.push(toml_error(source, &e));
+            problems.push(toml_error(source, &e, toml_errors::RECIPIENTS));
             return Err(problems);
         }
     };

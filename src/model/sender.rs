@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use crate::diag::{Problems, Source, unsafe_char};
 use crate::model::recipients::email_problem;
+use crate::model::toml_errors::{self, toml_error};
 
 /// The person a letter is from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,13 +89,14 @@ impl RawSender {
     }
 }
 
-/// `--sender FILE`: a TOML file holding the sender's fields at top level.
-pub fn load_file(path: &Path, into: &mut Sender, problems: &mut Problems) {
+/// `--sender FILE`: a TOML file holding the sender's fields at top level. `false` if the file
+/// could not be read or parsed (that error is reported; the sender is left as it was).
+pub fn load_file(path: &Path, into: &mut Sender, problems: &mut Problems) -> bool {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
             problems.error(path, None, format!("cannot read the sender file: {e}"));
-            return;
+            return false;
         }
     };
     let source = Source {
@@ -102,12 +104,18 @@ pub fn load_file(path: &Path, into: &mut Sender, problems: &mut Problems) {
         text,
     };
     match toml::from_str::<RawSender>(&source.text) {
-        Ok(raw) => raw.apply(
-            &source,
-            path.parent().unwrap_or(Path::new(".")),
-            into,
-            problems,
-        ),
-        Err(e) => problems.push(crate::diag::toml_error(&source, &e)),
+        Ok(raw) => {
+            raw.apply(
+                &source,
+                path.parent().unwrap_or(Path::new(".")),
+                into,
+                problems,
+            );
+            true
+        }
+        Err(e) => {
+            problems.push(toml_error(&source, &e, toml_errors::SETTINGS));
+            false
+        }
     }
 }

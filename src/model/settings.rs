@@ -5,8 +5,9 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diag::{Problems, Source, toml_error};
+use crate::diag::{Problems, Source};
 use crate::model::sender::RawSender;
+use crate::model::toml_errors::{self, toml_error};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +41,9 @@ pub struct RawSmtp {
 pub struct Settings {
     pub raw: RawSettings,
     pub source: Option<Source>,
+    /// The file is there but could not be read or parsed (that error is already reported):
+    /// its values are the defaults, so nothing that follows from their absence is an error.
+    pub broken: bool,
 }
 
 pub fn load(path: &Path, shown: &Path, problems: &mut Problems) -> Settings {
@@ -49,6 +53,7 @@ pub fn load(path: &Path, shown: &Path, problems: &mut Problems) -> Settings {
             return Settings {
                 raw: RawSettings::default(),
                 source: None,
+                broken: false,
             };
         }
         Err(e) => {
@@ -56,6 +61,7 @@ pub fn load(path: &Path, shown: &Path, problems: &mut Problems) -> Settings {
             return Settings {
                 raw: RawSettings::default(),
                 source: None,
+                broken: true,
             };
         }
     };
@@ -63,11 +69,11 @@ pub fn load(path: &Path, shown: &Path, problems: &mut Problems) -> Settings {
         path: shown.to_path_buf(),
         text,
     };
-    let raw = match toml::from_str::<RawSettings>(&source.text) {
-        Ok(raw) => raw,
+    let (raw, broken) = match toml::from_str::<RawSettings>(&source.text) {
+        Ok(raw) => (raw, false),
         Err(e) => {
-            problems.push(toml_error(&source, &e));
-            RawSettings::default()
+            problems.push(toml_error(&source, &e, toml_errors::SETTINGS));
+            (RawSettings::default(), true)
         }
     };
     if let Some(p) = raw.smtp.as_ref().and_then(|s| s.password.as_ref()) {
@@ -102,7 +108,17 @@ pub fn load(path: &Path, shown: &Path, problems: &mut Problems) -> Settings {
     Settings {
         raw,
         source: Some(source),
+        broken,
     }
+}
+
+/// The sender `appeal init` writes into `appeal.toml` (this repository's own appeal.toml): a
+/// placeholder for the user's own details. `None` only if that file had no usable `[sender]`.
+pub fn example_sender() -> Option<RawSender> {
+    toml::from_str::<RawSettings>(include_str!("../../appeal.toml"))
+        .ok()
+        .map(|s| s.sender)
+        .filter(|s| s.name.is_some())
 }
 
 /// The paper a letter is printed on, from `--paper` or `paper` in `appeal.toml`.
@@ -112,4 +128,16 @@ pub enum Paper {
     A4,
     /// US Letter, 8.5 × 11 in (#10 window envelope).
     Letter,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_sender_is_read_from_the_bundled_settings() {
+        let example = example_sender().expect("the bundled appeal.toml has a [sender] name");
+        assert!(example.email.is_some());
+        assert!(example.address.is_some());
+    }
 }

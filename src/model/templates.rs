@@ -9,7 +9,8 @@ use handlebars::{
     RenderErrorReason,
 };
 
-use crate::diag::{Diagnostic, Problems};
+use crate::diag::{Diagnostic, Problems, line_column, offset_of};
+use crate::model::tags;
 
 /// The prefix that marks a footnote as a campaign source.
 pub const SOURCE_NOTE_PREFIX: &str = "src-";
@@ -35,51 +36,70 @@ pub(crate) fn register(
     text: &str,
     problems: &mut Problems,
 ) -> bool {
-    if let Some((line, column, why)) = forbidden_syntax(text) {
-        problems.error(shown_path, Some((line, column)), why);
+    if let Some((offset, why)) = forbidden_syntax(text) {
+        problems.error(shown_path, Some(line_column(text, offset)), why);
         return false;
     }
     let template_name = shown_path.display().to_string();
     if let Err(e) = registry.register_template_string(&template_name, text) {
-        let reason = e.reason().to_string();
-        problems.error(
-            shown_path,
-            e.pos(),
-            format!("template syntax error: {reason}"),
-        );
+        problems.push(syntax_diagnostic(shown_path, text, &e));
         return false;
     }
     true
 }
 
+/// Why Handlebars refused `text`, in the author's terms. Its own message is a list of parser
+/// rules at the place it gave up (for a block left open, the end of the file), so the tags are
+/// read again to name the block left open, the stray closing tag or the `{{` that never ends.
+fn syntax_diagnostic(shown_path: &Path, text: &str, e: &handlebars::TemplateError) -> Diagnostic {
+    let line_of = |offset| line_column(text, offset).0;
+    if let Some(fault) = tags::structure_fault(text, line_of) {
+        return Diagnostic::error(
+            shown_path,
+            Some(line_column(text, fault.offset)),
+            fault.message,
+        );
+    }
+    let reason = e.reason().to_string();
+    if reason.starts_with("invalid handlebars syntax") {
+        // The parser's list of rules helps no one; the tag it stopped in does.
+        let near = e
+            .pos()
+            .and_then(|(line, column)| tags::tag_near(text, offset_of(text, line, column)));
+        if let Some((start, tag)) = near {
+            return Diagnostic::error(
+                shown_path,
+                Some(line_column(text, start)),
+                format!("`{tag}` is not valid Handlebars syntax"),
+            );
+        }
+        return Diagnostic::error(shown_path, e.pos(), "not valid Handlebars syntax");
+    }
+    Diagnostic::error(
+        shown_path,
+        e.pos(),
+        format!("template syntax error: {reason}"),
+    )
+}
+
 /// Partials and decorators let a template pull in other templates, and two templates that
 /// include each other recurse until the stack overflows. A letter needs neither, so both
-/// are refused with their position.
-fn forbidden_syntax(text: &str) -> Option<(usize, usize, String)> {
-    let mut from = 0;
-    while let Some(i) = text[from..].find("{{") {
-        let start = from + i;
-        let rest =
-            text[start + 2..].trim_start_matches(['{', '~', '#', '^', ' ', '\t', '\n', '\r']);
-        let what = if rest.starts_with('>') {
-            Some("partials (`{{> name}}`) are not supported: a letter is one template per language")
-        } else if rest.starts_with('*') {
-            Some("decorators and inline partials (`{{#*inline}}`) are not supported")
-        } else {
-            None
+/// are refused with their offset.
+fn forbidden_syntax(text: &str) -> Option<(usize, String)> {
+    // A template whose tags cannot be read is reported by compiling it.
+    let found = tags::scan(text).ok()?;
+    found.iter().find_map(|tag| {
+        let why = match tag.kind {
+            tags::Kind::Partial => {
+                "partials (`{{> name}}`) are not supported: a letter is one template per language"
+            }
+            tags::Kind::Decorator => {
+                "decorators and inline partials (`{{#*inline}}`) are not supported"
+            }
+            _ => return None,
         };
-        if let Some(why) = what {
-            let before = &text[..start];
-            let line = before.matches('\n').count() + 1;
-            let column = before[before.rfind('\n').map_or(0, |n| n + 1)..]
-                .chars()
-                .count()
-                + 1;
-            return Some((line, column, why.to_string()));
-        }
-        from = start + 2;
-    }
-    None
+        Some((tag.start, why.to_string()))
+    })
 }
 
 /// A render error as a problem located in `template`.
@@ -192,9 +212,10 @@ mod tests {
     fn partials_and_decorators_are_refused() {
         assert_eq!(forbidden_syntax("Hello {{name}}"), None);
         assert_eq!(
-            forbidden_syntax("a\nb {{> other}}").map(|(l, c, _)| (l, c)),
-            Some((2, 3))
+            forbidden_syntax("a\nb {{> other}}").map(|(offset, _)| offset),
+            Some(4)
         );
+        assert_eq!(forbidden_syntax("{{!-- {{> in a comment}} --}}"), None);
         assert!(forbidden_syntax("{{~#> layout}}x{{/layout}}").is_some());
         assert!(forbidden_syntax("{{#*inline \"a\"}}{{/inline}}").is_some());
     }
