@@ -26,3 +26,4 @@ mod mail;
 mod pdf;
 mod send;
 mod status;
+mod untrusted;

@@ -9,7 +9,7 @@ mod common;
 fuzz_target!(|data: &[u8]| {
     if let Ok(markdown) = std::str::from_utf8(data) {
         let Some(campaign) = common::campaign("x".to_string()) else { return };
-        let (body, notes) = appeal::letter::parse_markdown(markdown, &campaign);
+        let Ok((body, notes)) = appeal::letter::parse_markdown(markdown, &campaign) else { return };
         let today = jiff::civil::date(2014, 7, 14);
         if let Ok(mut letter) = appeal::letter::build(&campaign, &common::recipient(), &common::sender(), "en", today) {
             letter.body = body;

@@ -7,16 +7,25 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::letter::{Block, Note, Span};
 use crate::model::campaign::{Campaign, SOURCE_NOTE_PREFIX};
+use crate::model::templates::literal_markdown;
+
+/// Lists nested deeper than this are refused: a letter needs a few levels, and every
+/// rendering walks the levels one call each.
+pub const MAX_LIST_DEPTH: usize = 16;
 
 /// Markdown → body blocks and numbered notes. Footnotes are numbered in order of first
-/// reference; sources the letter never cites follow as further notes.
-pub fn parse_markdown(markdown: &str, campaign: &Campaign) -> (Vec<Block>, Vec<Note>) {
+/// reference; sources the letter never cites follow as further notes. `Err` says why the
+/// Markdown cannot make a letter (lists nested more than [`MAX_LIST_DEPTH`] deep).
+pub fn parse_markdown(
+    markdown: &str,
+    campaign: &Campaign,
+) -> Result<(Vec<Block>, Vec<Note>), String> {
     let mut text = markdown.to_string();
     for s in &campaign.sources {
         text.push_str(&format!(
             "\n\n[^{SOURCE_NOTE_PREFIX}{}]: {}\n",
             s.key,
-            escape_markdown(&s.note_text())
+            literal_markdown(&s.note_text())
         ));
     }
     let mut builder = BlockBuilder::default();
@@ -26,6 +35,11 @@ pub fn parse_markdown(markdown: &str, campaign: &Campaign) -> (Vec<Block>, Vec<N
     );
     for event in parser {
         builder.event(event);
+        if builder.too_deep {
+            return Err(format!(
+                "lists are nested more than {MAX_LIST_DEPTH} deep in the letter's Markdown"
+            ));
+        }
     }
     let BlockBuilder {
         root,
@@ -53,19 +67,7 @@ pub fn parse_markdown(markdown: &str, campaign: &Campaign) -> (Vec<Block>, Vec<N
             });
         }
     }
-    (root, notes)
-}
-
-/// Keeps a URL or title from being read as Markdown (`_`, `*`, `[`).
-fn escape_markdown(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '\\' | '*' | '_' | '[' | ']' | '`' | '<' | '>' | '#') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+    Ok((root, notes))
 }
 
 /// Builds nested blocks from pulldown-cmark's event stream.
@@ -81,6 +83,9 @@ struct BlockBuilder {
     footnote_spans: Vec<Span>,
     definitions: HashMap<String, Vec<Span>>,
     order: Vec<String>,
+    /// Lists open now, and whether they ever went deeper than [`MAX_LIST_DEPTH`].
+    lists: usize,
+    too_deep: bool,
 }
 
 enum Container {
@@ -139,6 +144,8 @@ impl BlockBuilder {
             Event::Start(Tag::Emphasis) => self.italic += 1,
             Event::End(TagEnd::Emphasis) => self.italic = self.italic.saturating_sub(1),
             Event::Start(Tag::List(start)) => {
+                self.lists += 1;
+                self.too_deep |= self.lists > MAX_LIST_DEPTH;
                 self.flush_paragraph();
                 self.stack.push(Container::List {
                     start,
@@ -146,6 +153,7 @@ impl BlockBuilder {
                 });
             }
             Event::End(TagEnd::List(_)) => {
+                self.lists = self.lists.saturating_sub(1);
                 self.flush_paragraph();
                 if let Some(Container::List { start, items }) = self.stack.pop() {
                     self.push_block(Block::List { start, items });

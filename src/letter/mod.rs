@@ -157,7 +157,10 @@ pub fn build(
     let today_text = locale::format_date(lang, today);
     let data = template_data(campaign, recipient, &addressee, sender, lang, &today_text);
     let markdown = campaign.render_body(lang, &data)?;
-    let (body, notes) = parse_markdown(&markdown, campaign);
+    let (body, notes) = parse_markdown(&markdown, campaign).map_err(|why| {
+        let file = campaign.templates.get(lang).cloned();
+        Diagnostic::error(&file.unwrap_or_else(|| campaign.dir_shown()), None, why)
+    })?;
     let salutation = recipient
         .salutation(lang, &campaign.language)
         .or_else(|| campaign.salutation.get(lang).cloned())

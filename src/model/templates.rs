@@ -15,17 +15,43 @@ use crate::model::tags;
 /// The prefix that marks a footnote as a campaign source.
 pub const SOURCE_NOTE_PREFIX: &str = "src-";
 
-/// A registry for one campaign: strict (nothing is left blank), no HTML escaping (the
-/// output is Markdown), no re-indenting, and `cite` knowing the campaign's source keys.
+/// Blocks nested deeper than this are refused before Handlebars parses them (its parser
+/// recurses once a level, and thousands of levels overflow the stack).
+pub const MAX_BLOCK_DEPTH: usize = 64;
+
+/// A registry for one campaign: strict (nothing is left blank), every `{{value}}` inserted as
+/// literal text ([`literal_markdown`]; `{{{value}}}` inserts a campaign's own Markdown as is),
+/// no re-indenting, and `cite` knowing the campaign's source keys.
 pub(crate) fn registry(source_keys: Vec<String>) -> Handlebars<'static> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
-    registry.register_escape_fn(handlebars::no_escape);
+    registry.register_escape_fn(literal_markdown);
     registry.set_prevent_indent(true);
     let keys = Arc::new(source_keys);
     registry.register_helper("cite", Box::new(CiteHelper { keys }));
     registry.register_helper("variant", Box::new(VariantHelper));
     registry
+}
+
+/// `value` as literal text in Markdown: every ASCII punctuation character backslash-escaped
+/// (CommonMark lets any be, and shows it as itself), white space at the start of a line
+/// dropped (four spaces would start a code block) and CR LF made LF. So a value from a
+/// signatory, a flag or recipients.toml can open no comment, code block, heading, list, link
+/// or footnote, and cannot end the letter; it reads exactly as typed.
+pub fn literal_markdown(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + value.len() / 8);
+    let mut line_start = true;
+    for c in value.chars() {
+        if c == '\r' || (line_start && (c == ' ' || c == '\t')) {
+            continue;
+        }
+        line_start = c == '\n';
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Compiles one template file's text under the name it is shown by. A refused or broken
@@ -88,6 +114,20 @@ fn syntax_diagnostic(shown_path: &Path, text: &str, e: &handlebars::TemplateErro
 fn forbidden_syntax(text: &str) -> Option<(usize, String)> {
     // A template whose tags cannot be read is reported by compiling it.
     let found = tags::scan(text).ok()?;
+    let mut depth = 0usize;
+    for tag in &found {
+        match tag.kind {
+            tags::Kind::Open { .. } => depth += 1,
+            tags::Kind::Close { .. } => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_BLOCK_DEPTH {
+            return Some((
+                tag.start,
+                format!("blocks are nested more than {MAX_BLOCK_DEPTH} deep here"),
+            ));
+        }
+    }
     found.iter().find_map(|tag| {
         let why = match tag.kind {
             tags::Kind::Partial => {
