@@ -32,7 +32,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Check { .. } => commands::check::run(&common),
         Command::Pdf { combined, .. } => with_config(&common, |c| commands::pdf::run(c, combined)),
         Command::List { json, .. } => with_config(&common, |c| commands::show::list(c, json)),
-        Command::Status { json, .. } => with_config(&common, |c| commands::status::run(c, json)),
+        Command::Status { json, list, .. } => {
+            with_config(&common, |c| commands::status::run(c, json, list))
+        }
         Command::Preview {
             ref recipient,
             json,
