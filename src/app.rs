@@ -23,9 +23,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
             commands::init::init(&dir, common.quiet)?;
             Ok(Exit::Success)
         }
-        Command::Mark { .. } => {
-            eprintln!("appeal: error: `appeal mark` is not built yet");
-            Ok(Exit::Invalid)
+        Command::Mark { what, ref note, .. } => {
+            with_config(&common, |c| commands::mark::run(c, what, note.as_deref()))
         }
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
