@@ -23,9 +23,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
             commands::init::init(&dir, common.quiet)?;
             Ok(Exit::Success)
         }
-        Command::Mark { .. } => {
-            eprintln!("appeal: error: `appeal mark` is not built yet");
-            Ok(Exit::Invalid)
+        Command::Mark { what, ref note, .. } => {
+            with_config(&common, |c| commands::mark::run(c, what, note.as_deref()))
         }
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
@@ -35,7 +34,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
             commands::pdf::run(c, combined)
         }),
         Command::List { json, .. } => with_config(&common, |c| commands::show::list(c, json)),
-        Command::Status { json, .. } => with_config(&common, |c| commands::status::run(c, json)),
+        Command::Status { json, list, .. } => {
+            with_config(&common, |c| commands::status::run(c, json, list))
+        }
         Command::Preview {
             ref recipient,
             json,

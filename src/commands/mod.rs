@@ -4,6 +4,7 @@
 pub mod check;
 pub mod docs;
 pub mod init;
+pub mod mark;
 pub mod pdf;
 pub mod remembered;
 pub mod send;
