@@ -426,7 +426,7 @@ fn a_ledger_that_cannot_be_written_mid_run_stops_the_sending() {
     let in_doubt: Vec<&str> = EMAILED
         .iter()
         .copied()
-        .filter(|id| rows[*id]["state"] == "sending")
+        .filter(|id| rows[*id]["state"] == "in_doubt")
         .collect();
     assert_eq!(in_doubt.len(), 1, "{rows:?}");
     send(camp.path(), &server.url(), &[])
@@ -601,7 +601,7 @@ fn a_fatal_error_with_hundreds_of_letters_waiting_stops_the_maker_and_ends() {
     let rows = signatory_rows(&appeal(camp.path(), &["status", "--json"]));
     assert!(
         rows.iter()
-            .all(|r| r["state"] != "sent" && r["state"] != "sending"),
+            .all(|r| r["state"] != "sent" && r["state"] != "in_doubt"),
         "nothing is recorded as sent: {rows:?}"
     );
 }
@@ -631,7 +631,7 @@ fn ctrl_c_with_hundreds_of_letters_waiting_stops_the_maker_and_exits_130() {
     let sent = rows.iter().filter(|r| r["state"] == "sent").count();
     assert_eq!(sent, 1, "{rows:?}");
     assert!(
-        rows.iter().all(|r| r["state"] != "sending"),
+        rows.iter().all(|r| r["state"] != "in_doubt"),
         "nothing left in doubt: {rows:?}"
     );
     // Nothing was lost: a second run (to a server without the delay) sends the other 299.

@@ -27,3 +27,4 @@ mod pdf;
 mod send;
 mod status;
 mod untrusted;
+mod workflow_status;

@@ -3,17 +3,17 @@
 //! supporter sending as themself, letters posted and faxed by hand. Every "Next:" line status
 //! prints is run as printed (with `--yes` for `send`) and checked to do what it says.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::smtp::{Server, free_port};
+use crate::common::{Run, TestCampaign, command};
 use appeal::ledger::{Key, Ledger, State};
 use appeal::letter::LetterKey;
 use appeal::model::recipients::Channel;
-use common::smtp::{Server, free_port};
-use common::{Run, TestCampaign, command};
 use serde_json::Value;
 
 const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
