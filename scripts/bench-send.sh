@@ -93,7 +93,7 @@ run_appeal() {
 }
 
 # mailmerge: the same subject, letter text, attachment and addresses.
-"$appeal" -C "$work/camp" --only r0001 preview --json | "$py" -c '
+"$appeal" -C "$work/camp" preview --only r0001 --json | "$py" -c '
 import json, sys
 letter = json.loads(sys.stdin.readline())
 body = letter["text"].split("\n\n", 5)[-1]
@@ -105,7 +105,7 @@ with open(sys.argv[2] + "/template-leaflet.txt", "w") as f:
     f.write(head + leaflet + "\n" + body)
 ' "$work/camp/letters/duambekov/leaflet.pdf" "$work"
 # The letters' PDFs, made before mailmerge's clock starts.
-"$appeal" -q -C "$work/camp" --out "$work/pdfs" pdf
+"$appeal" -q -C "$work/camp" pdf --out "$work/pdfs"
 printf '[smtp_server]\nhost = 127.0.0.1\nport = %s\nratelimit = 0\n' "$port" > "$work/server.conf"
 run_mailmerge() {
     local template="$1" what="$2" before t0 t1 after

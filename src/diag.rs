@@ -125,16 +125,36 @@ impl fmt::Display for Problems {
 
 impl std::error::Error for Problems {}
 
-/// A source file held in memory, able to turn byte offsets into line and column.
+/// A source file held in memory, able to turn byte offsets into line and column. The start
+/// of every line is found once, on the first question, so a file of 20,000 recipients costs
+/// one pass however many positions are asked for.
 pub struct Source {
     pub path: PathBuf,
     pub text: String,
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl Source {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Source {
+        Source {
+            path: path.into(),
+            text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
+        }
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        line_column(&self.text, offset)
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let line = starts.partition_point(|&start| start <= offset);
+        let line_start = starts[line - 1];
+        let column = self.text[line_start..offset].chars().count() + 1;
+        (line, column)
     }
 
     pub fn span_position(&self, span: &Range<usize>) -> (usize, usize) {
@@ -224,10 +244,7 @@ mod tests {
 
     #[test]
     fn positions_count_lines_and_characters() {
-        let src = Source {
-            path: "x".into(),
-            text: "a = 1\nбв = 2\n".into(),
-        };
+        let src = Source::new("x", "a = 1\nбв = 2\n");
         assert_eq!(src.position(0), (1, 1));
         assert_eq!(src.position(6), (2, 1));
         // "бв " is 5 bytes; the '=' is the 4th character of line 2.
@@ -235,6 +252,13 @@ mod tests {
         assert_eq!(offset_of(&src.text, 2, 4), 6 + 5);
         assert_eq!(offset_of(&src.text, 1, 1), 0);
         assert_eq!(offset_of(&src.text, 9, 1), src.text.len());
+        for offset in 0..=src.text.len() + 2 {
+            assert_eq!(
+                src.position(offset),
+                line_column(&src.text, offset),
+                "at {offset}"
+            );
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn campaign(template: String) -> Option<Campaign> {
 }
 
 pub fn recipient() -> Recipient {
-    let source = appeal::diag::Source { path: "r.toml".into(), text: RECIPIENTS.to_string() };
+    let source = appeal::diag::Source::new("r.toml", RECIPIENTS.to_string());
     let (mut list, _) = appeal::model::recipients::parse(&source).expect("fixed recipients parse");
     list.remove(0)
 }

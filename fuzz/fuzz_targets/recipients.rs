@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let source = appeal::diag::Source { path: "recipients.toml".into(), text: text.to_string() };
+        let source = appeal::diag::Source::new("recipients.toml", text.to_string());
         let _ = appeal::model::recipients::parse(&source);
     }
 });

@@ -465,10 +465,7 @@ impl Campaign {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let file = shown.join("campaign.toml");
-        let source = Source {
-            path: file.clone(),
-            text,
-        };
+        let source = Source::new(file.clone(), text);
         let raw: RawCampaign = match toml::from_str(&source.text) {
             Ok(r) => r,
             Err(e) => {

@@ -170,15 +170,12 @@ pub fn load(path: &Path, display: &Path) -> Result<(Vec<Recipient>, Problems), P
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
-                let source = Source {
-                    path: display.to_path_buf(),
-                    text: String::new(),
-                };
-                let pos = Source {
-                    path: display.to_path_buf(),
-                    text: String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()])
-                        .into(),
-                }
+                let source = Source::new(display.to_path_buf(), String::new());
+                let pos = Source::new(
+                    display.to_path_buf(),
+                    String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()])
+                        .into_owned(),
+                )
                 .position(usize::MAX);
                 problems.error(&source.path, Some(pos), "the file is not valid UTF-8");
                 return Err(problems);
@@ -193,10 +190,7 @@ pub fn load(path: &Path, display: &Path) -> Result<(Vec<Recipient>, Problems), P
             return Err(problems);
         }
     };
-    let source = Source {
-        path: display.to_path_buf(),
-        text,
-    };
+    let source = Source::new(display.to_path_buf(), text);
     parse(&source)
 }
 
@@ -503,10 +497,7 @@ mod tests {
     use super::*;
 
     fn parse_str(text: &str) -> Result<(Vec<Recipient>, Problems), Problems> {
-        parse(&Source {
-            path: "recipients.toml".into(),
-            text: text.into(),
-        })
+        parse(&Source::new("recipients.toml", text))
     }
 
     const ONE: &str = r#"

@@ -99,10 +99,7 @@ pub fn load_file(path: &Path, into: &mut Sender, problems: &mut Problems) -> boo
             return false;
         }
     };
-    let source = Source {
-        path: path.to_path_buf(),
-        text,
-    };
+    let source = Source::new(path.to_path_buf(), text);
     match toml::from_str::<RawSender>(&source.text) {
         Ok(raw) => {
             raw.apply(

@@ -65,10 +65,7 @@ pub fn load(path: &Path, shown: &Path, problems: &mut Problems) -> Settings {
             };
         }
     };
-    let source = Source {
-        path: shown.to_path_buf(),
-        text,
-    };
+    let source = Source::new(shown.to_path_buf(), text);
     let (raw, broken) = match toml::from_str::<RawSettings>(&source.text) {
         Ok(raw) => (raw, false),
         Err(e) => {
