@@ -19,6 +19,7 @@ mod batch;
 mod check;
 mod craft;
 mod errors;
+mod files_ids;
 mod hostile;
 mod layers;
 mod ledger_send;

@@ -139,6 +139,21 @@ struct RawTranslation {
     address: Option<Vec<Spanned<String>>>,
 }
 
+/// Names the tool writes into a campaign's output folder itself, which no recipient or
+/// signatory id may take: `all.pdf` (`pdf --combined`), `sent/` (copies of sent messages),
+/// `dry-run/` (`send --dry-run`), `replies/` (answers kept from the mailbox).
+pub const RESERVED_IDS: [&str; 4] = ["all", "sent", "dry-run", "replies"];
+
+/// Why `id` cannot be used, when it is a name the tool writes itself.
+pub fn reserved_id(id: &str) -> Option<String> {
+    RESERVED_IDS.contains(&id).then(|| {
+        format!(
+            "`{id}` is a name appeal writes in the output folder itself (reserved: {}); choose another id",
+            RESERVED_IDS.join(", ")
+        )
+    })
+}
+
 /// Is `id` a valid identifier for file names and ledger keys: `[a-z0-9-]+`?
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty()
@@ -311,6 +326,8 @@ impl Validator<'_> {
                     id.escape_debug()
                 ),
             );
+        } else if let Some(why) = reserved_id(&id) {
+            self.error(&value.span(), format!("recipient id {why}"));
         } else if let Some((line, _)) = seen.get(&id) {
             self.error(
                 &value.span(),

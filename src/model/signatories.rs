@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::diag::{Diagnostic, unsafe_char};
-use crate::model::recipients::{email_problem, valid_id};
+use crate::model::recipients::{email_problem, reserved_id, valid_id};
 use crate::model::sender::Sender;
 
 /// The columns with a meaning of their own; any other column becomes `sender.<column>`.
@@ -391,6 +391,9 @@ impl<'a> Row<'a> {
                 "id",
                 format!("{who}: id must be 1-64 characters of a-z, 0-9 and `-`"),
             ));
+        }
+        if let Some(why) = reserved_id(&id) {
+            return Err(self.at("id", format!("signatory id {why}")));
         }
         Ok(id)
     }
