@@ -71,9 +71,14 @@ pub mod dims {
     pub const RETURN_SIZE: f32 = 7.0;
     pub const ADDRESS_SIZE: f32 = 10.5;
     pub const ADDRESS_LEADING: f32 = 12.5;
-    pub const NOTE_SIZE: f32 = 8.5;
-    pub const NOTE_LEADING: f32 = 11.0;
-    pub const NOTE_GAP: f32 = 2.0;
+    /// Notes and sources, and the reference line below the subject: small but legible type
+    /// (never under 7 pt), set close so a letter's sources share its one page.
+    pub const NOTE_SIZE: f32 = 7.5;
+    pub const NOTE_LEADING: f32 = 9.0;
+    pub const NOTE_GAP: f32 = 1.0;
+    /// Space between the signed name (or copies line) and the notes' rule.
+    pub const NOTES_GAP: f32 = 10.0;
+    const _: () = assert!(NOTE_SIZE >= 7.0, "notes under 7 pt are hard to read");
     pub const NOTES_RULE: f32 = 40.0 * MM;
     pub const FOOTER_SIZE: f32 = 8.0;
     /// Space left between the closing and the printed name, for the handwritten signature.

@@ -151,7 +151,7 @@ pub(super) fn notes(flow: &mut Flow, letter: &Letter, labels: &Labels) {
         return;
     }
     let (left, right, m) = (flow.geo.left, flow.geo.width - flow.geo.right, flow.m);
-    flow.gap(dims::PARAGRAPH_GAP * 2.0);
+    flow.gap(dims::NOTES_GAP);
     flow.keep(dims::NOTE_LEADING * 4.0);
     let rule_y = flow.y;
     flow.page().rules.push(Rule {
