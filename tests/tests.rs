@@ -19,6 +19,7 @@ mod batch;
 mod check;
 mod craft;
 mod errors;
+mod example;
 mod files_ids;
 mod hostile;
 mod layers;
