@@ -51,6 +51,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
             ref rate,
             resend,
             resend_in_doubt,
+            retry_failed,
+            ref test_to,
+            list,
             ..
         } => {
             let opts = SendOptions {
@@ -58,6 +61,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
                 dry_run,
                 resend,
                 resend_in_doubt,
+                retry_failed,
+                test_to: test_to.clone(),
+                list,
                 smtp: SmtpFlags {
                     url: smtp.clone(),
                     ca: smtp_ca.clone(),
