@@ -30,7 +30,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
         Command::Check { .. } => commands::check::run(&common),
-        Command::Pdf { combined, .. } => with_config(&common, |c| commands::pdf::run(c, combined)),
+        Command::Pdf { combined, list, .. } => {
+            with_config(&common, |c| commands::pdf::run(c, combined, list))
+        }
         Command::List { json, .. } => with_config(&common, |c| commands::show::list(c, json)),
         Command::Status { json, .. } => with_config(&common, |c| commands::status::run(c, json)),
         Command::Preview {
