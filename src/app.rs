@@ -29,9 +29,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
         Command::Check { .. } => commands::check::run(&common),
-        Command::Pdf { combined, .. } => with_config(&common, |c| {
+        Command::Pdf { combined, list, .. } => with_config(&common, |c| {
             print_problems(&c.sender_warnings, c.quiet);
-            commands::pdf::run(c, combined)
+            commands::pdf::run(c, combined, list)
         }),
         Command::List { json, .. } => with_config(&common, |c| commands::show::list(c, json)),
         Command::Status { json, list, .. } => {
@@ -55,6 +55,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
             ref rate,
             resend,
             resend_in_doubt,
+            retry_failed,
+            ref test_to,
+            list,
             ..
         } => {
             let opts = SendOptions {
@@ -62,6 +65,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
                 dry_run,
                 resend,
                 resend_in_doubt,
+                retry_failed,
+                test_to: test_to.clone(),
+                list,
                 smtp: SmtpFlags {
                     url: smtp.clone(),
                     ca: smtp_ca.clone(),

@@ -18,7 +18,10 @@ fn a_recipient_id_the_tool_writes_itself_is_refused_where_it_is_written() {
 #[test]
 fn a_signatory_id_the_tool_writes_itself_is_refused_with_its_line() {
     let c = TestCampaign::new();
-    c.write("signatories.csv", "id,name\nanna,Anna Nowak\nsent,Ben Okoro\n");
+    c.write(
+        "signatories.csv",
+        "id,name\nanna,Anna Nowak\nsent,Ben Okoro\n",
+    );
     c.expect_invalid(
         &["check", "--signatories", "signatories.csv"],
         "signatories.csv:3:1: error: signatory id `sent` is a name appeal writes in the output folder itself",

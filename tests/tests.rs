@@ -29,4 +29,5 @@ mod pdf;
 mod send;
 mod status;
 mod untrusted;
+mod workflow_send;
 mod workflow_status;

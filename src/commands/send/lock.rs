@@ -1,10 +1,11 @@
 //! One `send` at a time, and a gentle stop: the campaign lock held for the whole of a run, and
-//! Ctrl-C, which starts no new message but lets those in flight finish.
+//! Ctrl-C, which ends a run at once before anything left, and later starts no new message but
+//! lets those in flight finish.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -47,8 +48,8 @@ impl CampaignLock {
         match file.try_lock() {
             Ok(()) => Ok(CampaignLock { _file: file, path }),
             Err(std::fs::TryLockError::WouldBlock) => bail!(
-                "another `appeal send` is running for this campaign (it holds {}); wait for it \
-                 to finish, then run `appeal status`",
+                "another `appeal send` is running for this campaign, or an `appeal pdf` (it \
+                 holds {}); wait for it to finish, then run `appeal status`",
                 path.display()
             ),
             Err(std::fs::TryLockError::Error(e)) => {
@@ -58,16 +59,31 @@ impl CampaignLock {
     }
 }
 
-/// Set by Ctrl-C (SIGINT) during `send`: start no new message, finish those in flight.
-#[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
+/// Ctrl-C (SIGINT) during `send`. Until the first message may leave ([`Interrupt::start_sending`])
+/// it ends the run at once, saying nothing was sent; after that it starts no new message and
+/// lets those in flight finish.
+#[derive(Debug, Clone)]
+pub struct Interrupt {
+    set: Arc<AtomicBool>,
+    phase: Arc<AtomicU8>,
+}
+
+/// Nothing can have left yet: Ctrl-C ends the run at once.
+const PREPARING: u8 = 0;
+/// Messages may be on their way: Ctrl-C stops gently.
+const SENDING: u8 = 1;
+/// Ctrl-C came while preparing: the run is ending.
+const ENDING: u8 = 2;
 
 impl Interrupt {
     /// Catches SIGINT from now on (for the rest of the process) on a small thread of its own.
     /// Returns once the handler is in place.
     pub fn install() -> Result<Interrupt> {
-        let flag = Interrupt::default();
-        let set = flag.clone();
+        let flag = Interrupt {
+            set: Arc::default(),
+            phase: Arc::new(AtomicU8::new(PREPARING)),
+        };
+        let handler = flag.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
         std::thread::Builder::new()
             .name("appeal-sigint".into())
@@ -93,20 +109,7 @@ impl Interrupt {
                     };
                     let _ = ready_tx.send(Ok(()));
                     while sigint.recv().await.is_some() {
-                        if !set.0.swap(true, Ordering::SeqCst) {
-                            eprintln!(
-                                "\nappeal: interrupted: starting no new message; finishing those \
-                                 in flight (Ctrl-C again to stop at once)"
-                            );
-                        } else {
-                            // A second Ctrl-C: stop now. The ledger already says `sending` for
-                            // any message cut off, which the next run reports as in doubt.
-                            eprintln!(
-                                "\nappeal: interrupted again: stopping now; messages cut off are \
-                                 in doubt (see `appeal status`)"
-                            );
-                            std::process::exit(i32::from(Exit::Interrupted.code()));
-                        }
+                        handler.heard();
                     }
                 });
             })
@@ -118,9 +121,50 @@ impl Interrupt {
         Ok(flag)
     }
 
-    /// Whether Ctrl-C was pressed.
+    /// One Ctrl-C: before sending, the end of the run; during it, a gentle stop, then (a second
+    /// one) a hard one.
+    fn heard(&self) {
+        let preparing = self
+            .phase
+            .compare_exchange(PREPARING, ENDING, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok();
+        if preparing {
+            // Nothing has left and nothing half-written is kept: the ledger is transactional
+            // and files are renamed into place whole.
+            eprintln!("\nappeal: interrupted: nothing sent");
+            std::process::exit(i32::from(Exit::Interrupted.code()));
+        }
+        if !self.set.swap(true, Ordering::SeqCst) {
+            eprintln!(
+                "\nappeal: interrupted: starting no new message; finishing those in flight \
+                 (Ctrl-C again to stop at once)"
+            );
+        } else {
+            // A second Ctrl-C: stop now. The ledger already says `sending` for any message cut
+            // off, which the next run reports as in doubt.
+            eprintln!(
+                "\nappeal: interrupted again: stopping now; messages cut off are in doubt (see \
+                 `appeal status`)"
+            );
+            std::process::exit(i32::from(Exit::Interrupted.code()));
+        }
+    }
+
+    /// From here on messages may leave (or files be written), so Ctrl-C stops gently. `false`
+    /// when Ctrl-C came first: the run is ending and must start nothing.
+    pub fn start_sending(&self) -> bool {
+        match self
+            .phase
+            .compare_exchange(PREPARING, SENDING, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => true,
+            Err(phase) => phase == SENDING,
+        }
+    }
+
+    /// Whether Ctrl-C was pressed while sending.
     pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.set.load(Ordering::SeqCst)
     }
 }
 

@@ -31,6 +31,14 @@ struct Made {
     email: Option<Email>,
 }
 
+/// The PDF of one letter.
+pub fn pdf_of(job: &Job<'_>, letter: &Letter) -> Result<Vec<u8>> {
+    let (_, pdfs) = job.maker.make_chunk(&[letter])?;
+    pdfs.into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("internal: no PDF made for {}", letter.key.file_stem()))?
+}
+
 /// Makes the PDFs and messages of a chunk of letters, in parallel, in order.
 fn make_chunk(job: &Job<'_>, chunk: &[(&Item<'_>, &Letter)]) -> Result<Vec<Made>> {
     let letters: Vec<&Letter> = chunk.iter().map(|(_, l)| *l).collect();
@@ -65,7 +73,7 @@ impl std::error::Error for Stopped {}
 /// that `pick` selects, each with its letter, [`CHUNK`] at a time, until `make` says `false`.
 /// A letter that is not the one pass 1 saw (the signatories file was edited meanwhile) stops
 /// the run with an error.
-fn for_each_to_make<'i, 'a>(
+pub fn for_each_to_make<'i, 'a>(
     config: &Config,
     items: &'i [Item<'a>],
     pick: impl Fn(&Item<'a>) -> bool,
@@ -118,11 +126,18 @@ pub fn dry_run(job: &Job<'_>, items: &[Item<'_>]) -> Result<Exit> {
     let config = job.config;
     let dir = config.out_dir.join("dry-run");
     let (mut emails, mut pdfs) = (0, 0);
+    // Files are written from here on: Ctrl-C stops between chunks.
+    if !job.interrupt.start_sending() {
+        return Ok(Exit::Interrupted);
+    }
     for_each_to_make(
         config,
         items,
         |_| true,
         |chunk| {
+            if job.interrupt.is_set() {
+                return Ok(false);
+            }
             for ((item, _), made) in chunk.iter().zip(make_chunk(job, chunk)?) {
                 match &made.email {
                     Some(e) => {
@@ -143,6 +158,15 @@ pub fn dry_run(job: &Job<'_>, items: &[Item<'_>]) -> Result<Exit> {
             Ok(true)
         },
     )?;
+    if job.interrupt.is_set() {
+        eprintln!(
+            "appeal: interrupted: nothing sent; {emails} message{} and {pdfs} PDF{} written \
+             before the stop",
+            plural(emails),
+            plural(pdfs)
+        );
+        return Ok(Exit::Interrupted);
+    }
     if !config.quiet {
         println!(
             "Dry run: {emails} message{} written under {}, {pdfs} PDF{} under {}. Nothing was sent.",
@@ -175,7 +199,7 @@ pub fn make_and_send(
         Arc::clone(ledger),
         tracked(&emails)?,
         job.flags,
-        Progress::new(job.config, &emails),
+        Progress::new(job.config, &emails, job.each),
     ));
     // Two chunks may wait: one being sent while the next is made.
     let (outbox, inbox) = delivery::outbox(2 * CHUNK);
@@ -191,6 +215,7 @@ pub fn make_and_send(
             .map_err(|_| anyhow::anyhow!("internal: the letter maker panicked"))?;
         anyhow::Ok((paper, emailed))
     })?;
+    hooks.inner().finish();
     let (paper, emailed) = (paper?, emailed?);
     let stopping = ledger.stopping() || paper.error.is_some();
     tally.count_emails(&emailed.outcomes, stopping, |index| hooks.started(index));
@@ -235,7 +260,7 @@ pub fn make_and_hand_over(
             return Ok(false);
         }
         let made = make_chunk(job, chunk)?;
-        write_paper(job.config, ledger, chunk, &made, &mut paper)?;
+        write_paper(job.config, job.each, ledger, chunk, &made, &mut paper)?;
         Ok(match &outbox {
             Some(outbox) => hand_over(outbox, made, &mut next_email),
             None => true,
@@ -252,6 +277,7 @@ pub fn make_and_hand_over(
 /// Writes the chunk's paper letters side by side, then records them in order.
 fn write_paper(
     config: &Config,
+    each: bool,
     ledger: &RunLedger,
     chunk: &[(&Item<'_>, &Letter)],
     made: &[Made],
@@ -276,14 +302,14 @@ fn write_paper(
             paper.not_started += 1;
             continue;
         }
-        record_paper(config, ledger, item, path, written, paper)?;
+        record_paper(config.quiet || !each, ledger, item, path, written, paper)?;
     }
     Ok(())
 }
 
-/// Records one paper letter in the ledger: written (and says so), or failed.
+/// Records one paper letter in the ledger: written (and says so unless `silent`), or failed.
 fn record_paper(
-    config: &Config,
+    silent: bool,
     ledger: &RunLedger,
     item: &Item<'_>,
     path: &std::path::Path,
@@ -302,7 +328,7 @@ fn record_paper(
                 return Ok(());
             }
             paper.written += 1;
-            if !config.quiet {
+            if !silent {
                 // A closed stdout must not stop the run; the summary will report it.
                 let _ = writeln!(
                     std::io::stdout(),

@@ -8,15 +8,19 @@
 
 pub mod lock;
 mod make;
+mod next;
+mod overview;
 mod prepare;
 pub mod record;
 mod report;
+mod test_to;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
 use anyhow::{Result, anyhow, bail};
 
+use crate::commands::remembered;
 use crate::config::Config;
 use crate::email::message::{self, FileAttachment, MailContext};
 use crate::email::smtp::{self, Secret, SmtpFlags, SmtpSettings};
@@ -26,6 +30,7 @@ use crate::letter::plan::{self, Delivery};
 use crate::paper::maker::PdfMaker;
 use crate::term::plural;
 use lock::{CampaignLock, Interrupt};
+use next::{Left, Rerun, Standing};
 use prepare::{Item, Job};
 use record::RunLedger;
 use report::{End, Tally};
@@ -40,6 +45,12 @@ pub struct SendOptions {
     pub resend: bool,
     /// `--resend-in-doubt`: re-send letters in doubt with their recorded Message-ID.
     pub resend_in_doubt: bool,
+    /// `--retry-failed`: deliver only the letters that failed or were deferred.
+    pub retry_failed: bool,
+    /// `--test-to ADDRESS`: one letter of the run to this address, recording nothing.
+    pub test_to: Option<String>,
+    /// `--list`: every letter, not only the counts.
+    pub list: bool,
 }
 
 /// Says why the run cannot go as asked; nothing was sent.
@@ -48,45 +59,69 @@ fn refuse(e: anyhow::Error) -> Exit {
     Exit::Invalid
 }
 
-/// Sends (or, with `--dry-run`, writes) every selected letter.
+/// Sends (or, with `--dry-run`, writes) every selected letter. A command line that names
+/// neither signatories nor sender acts on the letters of the last run, and says so.
 pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
+    let recalled = match remembered::recall(config) {
+        Ok(r) => r,
+        Err(e) => return Ok(refuse(e)),
+    };
+    if let Some(r) = &recalled
+        && !config.quiet
+    {
+        eprintln!("{}", r.note);
+    }
+    let config = recalled.as_ref().map_or(config, |r| &r.config);
+    // From here until the first message may leave, Ctrl-C ends the run at once.
+    let interrupt = Interrupt::install()?;
     let plan = plan::plan(config);
     let (settings, ctx) = match mail_context(config, opts, &plan) {
         Ok(mail) => mail,
         Err(e) => return Ok(refuse(e)),
     };
     let maker = PdfMaker::new(config)?;
-    let job = Job {
+    let mut job = Job {
         config,
         maker: &maker,
         ctx: &ctx,
         flags: Flags {
             resend: opts.resend,
             resend_in_doubt: opts.resend_in_doubt,
-            retry_failed: false,
+            retry_failed: opts.retry_failed,
         },
+        each: false,
+        interrupt,
     };
-    let Some(mut items) = prepare::check_letters(&job, &plan, opts.dry_run)? else {
+    let keep_no_ledger = opts.dry_run || opts.test_to.is_some();
+    let Some(mut items) = prepare::check_letters(&job, &plan, keep_no_ledger)? else {
         return Ok(Exit::Invalid);
     };
-    if !config.quiet {
-        prepare::print_plan(config, &items, settings.as_ref(), opts.dry_run)?;
+    job.each = !config.quiet && (opts.list || config.verbose || items.len() <= overview::SCREENFUL);
+    if let (Some(address), Some(settings)) = (&opts.test_to, &settings) {
+        return test_to::send(&job, &items, address, settings.clone(), opts.yes);
     }
     if opts.dry_run {
+        if !config.quiet {
+            overview::print(config, &items, None, true, job.each)?;
+        }
         return make::dry_run(&job, &items);
     }
-    let (ledger, lock) = match prepare::consult_ledger(&config.root, &mut items, job.flags) {
+    let open = match prepare::consult_ledger(config, &mut items, job.flags) {
         Ok(consulted) => consulted,
         Err(e) => return Ok(refuse(e)),
     };
+    if !config.quiet {
+        overview::print(config, &items, settings.as_ref(), false, job.each)?;
+    }
     // Nothing left to send: no question, no connection.
     let emails = prepare::emails_to_send(&items);
     let Some(settings) = settings.filter(|_| emails > 0) else {
-        return deliver(&job, items, None, ledger, lock);
+        return deliver(&job, opts, items, None, open);
     };
     // Ask first: nothing leaves the machine without an explicit yes.
+    let what = format!("{emails} email{}", plural(emails));
     if !opts.yes
-        && let Some(exit) = confirm(&settings, emails)?
+        && let Some(exit) = confirm(&settings, &what)?
     {
         return Ok(exit);
     }
@@ -94,7 +129,7 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
         Ok(p) => p,
         Err(e) => return Ok(refuse(e)),
     };
-    deliver(&job, items, Some((settings, password)), ledger, lock)
+    deliver(&job, opts, items, Some((settings, password)), open)
 }
 
 /// How the emails of the run leave (the SMTP server; none for a dry run) and what every
@@ -115,6 +150,12 @@ fn mail_context(
         true => None,
         false => smtp::resolve(&opts.smtp, raw_smtp, &config.root)?,
     };
+    if opts.test_to.is_some() && settings.is_none() {
+        bail!(
+            "--test-to sends a test email, but no SMTP server is configured: pass --smtp URL, or \
+             set url under [smtp] in appeal.toml"
+        );
+    }
     if !opts.dry_run && !by_email.is_empty() && settings.is_none() {
         bail!(
             "the letters to {} would go by email, but no SMTP server is configured.\n  \
@@ -130,7 +171,8 @@ fn mail_context(
             .and_then(|r| r.from.as_ref())
             .map(|f| f.get_ref().clone()),
     };
-    if !opts.dry_run && config.signatories.is_some() && !by_email.is_empty() && account.is_none() {
+    let emailing = !by_email.is_empty() || opts.test_to.is_some();
+    if !opts.dry_run && config.signatories.is_some() && emailing && account.is_none() {
         bail!(
             "sending for many signatories needs a staff account as From: set from under [smtp] \
              in appeal.toml (each signatory becomes Reply-To)"
@@ -154,18 +196,17 @@ fn mail_context(
     Ok((settings, ctx))
 }
 
-/// Asks on the terminal before `emails` emails leave. `None`: yes, send them; else the exit
+/// Asks on the terminal before `what` (`3 emails`) leaves. `None`: yes, send; else the exit
 /// the run ends with here (the reason told).
-fn confirm(settings: &SmtpSettings, emails: usize) -> Result<Option<Exit>> {
+fn confirm(settings: &SmtpSettings, what: &str) -> Result<Option<Exit>> {
     let host = &settings.endpoint.host;
     if !std::io::stdin().is_terminal() {
         return Ok(Some(refuse(anyhow!(
-            "standard input is not a terminal, so I cannot ask before sending {emails} email{} \
-             via {host}; add --yes to send",
-            plural(emails)
+            "standard input is not a terminal, so I cannot ask before sending {what} via {host}; \
+             add --yes to send"
         ))));
     }
-    eprint!("Send {emails} email{} via {host}? [y/N] ", plural(emails));
+    eprint!("Send {what} via {host}? [y/N] ");
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -177,19 +218,25 @@ fn confirm(settings: &SmtpSettings, emails: usize) -> Result<Option<Exit>> {
 }
 
 /// Pass 2 and the report: makes and delivers the letters the ledger lets go (the emails
-/// through `smtp`, when given), says what became of every letter, and ends by the exit rule
-/// `send` shares with `status`.
+/// through `smtp`, when given), says what became of every letter and what to type next, and
+/// ends by the exit rule `send` shares with `status`.
 fn deliver(
     job: &Job<'_>,
+    opts: &SendOptions,
     items: Vec<Item<'_>>,
     smtp: Option<(SmtpSettings, Option<Secret>)>,
-    ledger: Ledger,
-    lock: CampaignLock,
+    (ledger, lock): (Ledger, CampaignLock),
 ) -> Result<Exit> {
+    let rerun = Rerun {
+        config: job.config,
+        smtp: &opts.smtp,
+    };
     let mut tally = Tally::default();
-    report::report_skips(job.config, &items, &mut tally);
-    let interrupt = Interrupt::install()?;
-    let ledger = Arc::new(RunLedger::new(ledger, interrupt.clone()));
+    report::report_skips(&rerun, &items, &mut tally, job.each);
+    if !job.interrupt.start_sending() {
+        return Ok(Exit::Interrupted);
+    }
+    let ledger = Arc::new(RunLedger::new(ledger, job.interrupt.clone()));
     let (paper, stopped) = match smtp {
         None => (make::make_and_hand_over(job, &ledger, &items, None)?, None),
         Some(smtp) => make::make_and_send(job, &ledger, &items, smtp, &mut tally)?,
@@ -199,12 +246,42 @@ fn deliver(
     if ledger.broken().is_none() {
         let _ = ledger.write(|l| l.flush());
     }
+    let next = match job.config.quiet {
+        true => Vec::new(),
+        false => next_steps(&rerun, &ledger, &items, tally.written()),
+    };
     drop(lock);
     let end = End {
         broken: ledger.broken(),
-        interrupt,
+        interrupt: job.interrupt.clone(),
         error: stopped.or(paper.error),
     };
-    report::print_end(job.config, &tally, &end)?;
+    report::print_end(job.config, &tally, &end, &next)?;
     Ok(tally.exit(&end))
+}
+
+/// What to type next, from where every letter of the run stands in the ledger now.
+fn next_steps(
+    rerun: &Rerun<'_>,
+    ledger: &RunLedger,
+    items: &[Item<'_>],
+    written: usize,
+) -> Vec<String> {
+    let letters: Result<Vec<Left>> = items
+        .iter()
+        .map(|item| {
+            let row = ledger.get(item.key()?)?;
+            Ok(Left {
+                name: item.stem.clone(),
+                recipient: item.delivery.id.clone(),
+                standing: Standing::of(row.as_ref(), &item.hash),
+            })
+        })
+        .collect();
+    match letters {
+        Ok(letters) => next::next_steps(rerun, &letters, written),
+        Err(e) => vec![format!(
+            "see `appeal status` (the ledger cannot be read to say more: {e:#})"
+        )],
+    }
 }

@@ -1,32 +1,32 @@
 //! Pass 1 of `appeal send`: every letter rendered and checked before anything leaves, kept as
-//! an [`Item`] (what the run needs of it, not the letter); the ledger's decision for each; and
-//! the plan table shown before sending.
+//! an [`Item`] (what the run needs of it, not the letter), and the ledger's decision for each.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::Path;
 
 use anyhow::{Result, anyhow};
 use rayon::prelude::*;
 
-use crate::commands::send::lock::CampaignLock;
+use crate::commands::remembered;
+use crate::commands::send::lock::{CampaignLock, Interrupt};
 use crate::commands::send::record;
 use crate::config::Config;
 use crate::diag::Problems;
 use crate::email::message::{self, Headers, MailContext};
-use crate::email::smtp::SmtpSettings;
 use crate::ledger::{self, Attempt, Decision, Flags, Key, Ledger};
 use crate::letter::Letter;
 use crate::letter::plan::Delivery;
 use crate::paper::maker::PdfMaker;
-use crate::term::{plural, table};
 
-/// What every letter of a run is made with.
+/// What every letter of a run is made with, and how the run goes.
 pub struct Job<'a> {
     pub config: &'a Config,
     pub maker: &'a PdfMaker,
     pub ctx: &'a MailContext,
     pub flags: Flags,
+    /// Say each letter as it goes (a small run, `--list`, `-v`), not only the counts.
+    pub each: bool,
+    /// Ctrl-C: ends the run at once until the first message may leave.
+    pub interrupt: Interrupt,
 }
 
 /// One letter, checked and ready to be made: its plan entry, its email's headers if it
@@ -151,14 +151,20 @@ fn check_letter<'a>(
 }
 
 /// The ledger says what is left to do: opens it, takes the campaign lock (one run at a
-/// time), and keeps its decision for every letter. An error here means nothing is sent.
+/// time), remembers what this run was given (so a `status` or `send` typed next without those
+/// flags acts on these letters), and keeps its decision for every letter. An error here means
+/// nothing is sent.
 pub fn consult_ledger(
-    root: &Path,
+    config: &Config,
     items: &mut [Item<'_>],
     flags: Flags,
 ) -> Result<(Ledger, CampaignLock)> {
-    let ledger = Ledger::open(root)?;
-    let lock = CampaignLock::acquire(root)?;
+    let mut ledger = Ledger::open(&config.root)?;
+    let lock = CampaignLock::acquire(&config.root)?;
+    ledger.record_run(
+        &config.campaign.name,
+        &remembered::record_of(config, "send")?,
+    )?;
     for item in items {
         let decision = ledger.decide(item.key()?, &item.hash, flags)?;
         if let (Decision::Send(attempt), Some(headers)) = (&decision, &mut item.headers) {
@@ -191,57 +197,4 @@ pub fn emails_to_send(items: &[Item<'_>]) -> usize {
         .iter()
         .filter(|i| i.by_email() && i.attempt().is_some())
         .count()
-}
-
-/// The plan table: every letter of the run, its channel, destination and language, under a
-/// line that says how the emails will leave.
-pub fn print_plan(
-    config: &Config,
-    items: &[Item<'_>],
-    settings: Option<&SmtpSettings>,
-    dry_run: bool,
-) -> Result<()> {
-    let rows: Vec<Vec<String>> = items
-        .iter()
-        .map(|i| {
-            vec![
-                i.stem.clone(),
-                i.delivery.channel.as_str().into(),
-                i.delivery.destination.clone(),
-                i.delivery.language.clone(),
-            ]
-        })
-        .collect();
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Campaign `{}`: {} letter{} ({}).\n",
-        config.campaign.name,
-        items.len(),
-        plural(items.len()),
-        how_sent(settings, dry_run)
-    )?;
-    out.write_all(table(&["LETTER", "CHANNEL", "DESTINATION", "LANG"], &rows).as_bytes())?;
-    writeln!(out)?;
-    Ok(())
-}
-
-/// How the emails will leave, in a few words for the plan's first line.
-fn how_sent(settings: Option<&SmtpSettings>, dry_run: bool) -> String {
-    match (dry_run, settings) {
-        (true, _) => "dry run, nothing will be sent".to_string(),
-        (false, Some(s)) => {
-            let rate = match s.rate {
-                Some(r) => format!("at most {r}"),
-                None => "no rate limit".to_string(),
-            };
-            format!(
-                "email via {}, {rate}, up to {} connection{}",
-                s.endpoint,
-                s.connections,
-                plural(s.connections)
-            )
-        }
-        (false, None) => "no email".to_string(),
-    }
 }

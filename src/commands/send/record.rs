@@ -116,6 +116,14 @@ impl RunLedger {
         }
     }
 
+    /// The ledger's row for a letter.
+    pub fn get(&self, key: &Key) -> Result<Option<crate::ledger::Entry>> {
+        match self.ledger.lock() {
+            Ok(l) => l.get(key),
+            Err(_) => Err(anyhow!("internal: the ledger lock is poisoned")),
+        }
+    }
+
     /// What the ledger says to do with a letter (see [`Ledger::decide`]).
     pub fn decide(&self, key: &Key, hash: &str, flags: Flags) -> Result<Decision> {
         match self.ledger.lock() {
@@ -153,6 +161,11 @@ impl<H: Hooks> Recorder<H> {
             flags,
             inner,
         }
+    }
+
+    /// The hooks told after the ledger.
+    pub fn inner(&self) -> &H {
+        &self.inner
     }
 
     /// Whether a transaction was started (and recorded) for email `index`.
