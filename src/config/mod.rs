@@ -120,16 +120,18 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         let signer = (&sender, &signers);
         sender_warnings(common, &settings, signer, &posted, &mut about_sender);
     }
-    if let Some(channel) = via {
-        check_via(channel, &selected, &recipients_file.shown, &mut problems);
-    }
-    if settings.raw.fax_gateway.is_some() {
-        check_fax_numbers(via, &selected, &recipients_file.shown, &mut problems);
-    }
-    if let Some(c) = &campaign {
-        let lang = common.lang.as_deref();
-        check_languages(lang, c, &selected, &recipients_file.shown, &mut problems);
-    }
+    let route = Route {
+        via,
+        fax_gateway: settings.raw.fax_gateway.is_some(),
+        lang: common.lang.as_deref(),
+    };
+    check_route(
+        &route,
+        &selected,
+        &recipients_file.shown,
+        campaign.as_ref(),
+        &mut problems,
+    );
     let paper = paper(common, &settings);
     let now = now(&mut problems);
     let font = font(common, &root, &settings, &mut problems);
@@ -166,6 +168,33 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         sender_warnings: about_sender,
         typed: common.clone(),
     })
+}
+
+/// How the run's letters travel, as far as the selected recipients must allow it.
+struct Route<'a> {
+    via: Option<Channel>,
+    fax_gateway: bool,
+    lang: Option<&'a str>,
+}
+
+/// Every selected recipient has the contact `--via` needs, a fax number a gateway can dial,
+/// and a template in the language its letter is written in.
+fn check_route(
+    route: &Route,
+    selected: &[Recipient],
+    shown: &Path,
+    campaign: Option<&Campaign>,
+    problems: &mut Problems,
+) {
+    if let Some(channel) = route.via {
+        check_via(channel, selected, shown, problems);
+    }
+    if route.fax_gateway {
+        check_fax_numbers(route.via, selected, shown, problems);
+    }
+    if let Some(c) = campaign {
+        check_languages(route.lang, c, selected, shown, problems);
+    }
 }
 
 /// `--paper`, else appeal.toml `paper`, else A4.
