@@ -85,22 +85,28 @@ fn shown(root: &Path, rel: &Path) -> PathBuf {
     }
 }
 
-/// Loads and checks everything a command needs. Every problem found is returned at once.
-pub fn load(common: &Common) -> Result<Config, Problems> {
-    let mut problems = Problems::default();
-    let root = common
-        .directory
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("."));
+/// `-C DIR`, else the current directory; it must exist.
+fn campaign_dir(common: &Common) -> Result<PathBuf, Problems> {
+    let root = (common.directory.clone()).unwrap_or_else(|| PathBuf::from("."));
     if !root.is_dir() {
+        let mut problems = Problems::default();
         problems.error(&root, None, "campaign directory does not exist");
         return Err(problems);
     }
-    let settings = settings::load(
-        &root.join("appeal.toml"),
-        &shown(&root, Path::new("appeal.toml")),
-        &mut problems,
-    );
+    Ok(root)
+}
+
+/// `appeal.toml` in the campaign directory (an absent file is empty settings).
+fn load_settings(root: &Path, problems: &mut Problems) -> Settings {
+    let shown_path = shown(root, Path::new("appeal.toml"));
+    settings::load(&root.join("appeal.toml"), &shown_path, problems)
+}
+
+/// Loads and checks everything a command needs. Every problem found is returned at once.
+pub fn load(common: &Common) -> Result<Config, Problems> {
+    let mut problems = Problems::default();
+    let root = campaign_dir(common)?;
+    let settings = load_settings(&root, &mut problems);
     let campaign = find_campaign(&root, common, &mut problems)
         .and_then(|name| load_campaign(&root, &name, &mut problems));
     let recipients_file = load_recipients(&root, common, &mut problems);
@@ -117,8 +123,13 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
     let mut about_sender = Problems::default();
     if sender_read {
         let posted = posted(via, &selected, settings.raw.fax_gateway.is_some());
-        let signer = (&sender, &signers);
-        sender_warnings(common, &settings, signer, &posted, &mut about_sender);
+        sender_warnings(
+            common,
+            &settings,
+            (&sender, &signers),
+            &posted,
+            &mut about_sender,
+        );
     }
     let route = Route {
         via,
@@ -142,10 +153,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
     if problems.has_errors() {
         return Err(problems);
     }
-    let out_dir = common
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join("out").join(&campaign.name));
+    let out_dir = (common.out.clone()).unwrap_or_else(|| root.join("out").join(&campaign.name));
     Ok(Config {
         root,
         campaign,
