@@ -22,6 +22,7 @@ mod errors;
 mod example;
 mod files_ids;
 mod hostile;
+mod identity;
 mod layers;
 mod ledger_send;
 mod mail;

@@ -102,15 +102,12 @@ impl Scope {
         Scope::Run(senders)
     }
 
-    /// The senders as a set, for lookups (`None` for [`Scope::Ledger`]: everyone).
-    fn set(&self) -> Option<HashSet<(Option<&str>, &str)>> {
+    /// The run's signatories as a set (`None` in it: the one sender), for lookups; `None` for
+    /// [`Scope::Ledger`]: everyone. A letter is (signatory, recipient, channel): whom it was
+    /// sent as is not part of it, so a corrected email is the same letter.
+    fn set(&self) -> Option<HashSet<Option<&str>>> {
         match self {
-            Scope::Run(senders) => Some(
-                senders
-                    .iter()
-                    .map(|(s, id)| (s.as_deref(), id.as_str()))
-                    .collect(),
-            ),
+            Scope::Run(senders) => Some(senders.iter().map(|(s, _)| s.as_deref()).collect()),
             Scope::Ledger => None,
         }
     }
@@ -144,15 +141,13 @@ pub fn view(config: &Config, scope: &Scope, entries: Vec<ledger::Entry>) -> View
     let own = (None, ledger::sender_identity(&config.sender));
     let set = scope.set();
     let empty = entries.is_empty();
-    let own_rows = entries
-        .iter()
-        .any(|e| e.signatory.is_none() && e.sender == own.1);
+    let own_rows = entries.iter().any(|e| e.signatory.is_none());
     let mut other_senders = 0;
     let mut letters = Vec::new();
     for e in entries {
         let run_sender = match &set {
-            Some(set) => set.contains(&(e.signatory.as_deref(), e.sender.as_str())),
-            None => e.signatory.is_none() && e.sender == own.1,
+            Some(set) => set.contains(&e.signatory.as_deref()),
+            None => e.signatory.is_none(),
         };
         if set.is_some() && !run_sender {
             other_senders += 1;
@@ -214,26 +209,14 @@ fn never_seen(
     senders: &[(Option<String>, String)],
     known: &[LetterStatus],
 ) -> Vec<LetterStatus> {
-    let known: HashSet<(Option<&str>, &str, Channel, &str)> = known
+    let known: HashSet<(Option<&str>, &str, Channel)> = known
         .iter()
-        .map(|l| {
-            (
-                l.signatory.as_deref(),
-                l.recipient.as_str(),
-                l.channel,
-                l.sender.as_str(),
-            )
-        })
+        .map(|l| (l.signatory.as_deref(), l.recipient.as_str(), l.channel))
         .collect();
     let mut unseen = Vec::new();
     for (signatory, sender) in senders {
         for d in plan {
-            let letter = (
-                signatory.as_deref(),
-                d.id.as_str(),
-                d.channel,
-                sender.as_str(),
-            );
+            let letter = (signatory.as_deref(), d.id.as_str(), d.channel);
             if known.contains(&letter) || !selected(config, signatory.as_deref(), &d.id) {
                 continue;
             }

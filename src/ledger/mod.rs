@@ -543,6 +543,18 @@ impl Ledger {
 
     /// What to do with the letter `key` whose content now hashes to `content_hash`.
     pub fn decide(&self, key: &Key, content_hash: &str, flags: Flags) -> Result<Decision> {
+        self.decide_any(key, content_hash, &[], flags)
+    }
+
+    /// Like [`Ledger::decide`], a row holding one of `earlier` (the same content hashed as an
+    /// older version of appeal did) being the same letter too.
+    pub fn decide_any(
+        &self,
+        key: &Key,
+        content_hash: &str,
+        earlier: &[&str],
+        flags: Flags,
+    ) -> Result<Decision> {
         let row = self.get(key)?;
         let attempt = |reuse: Option<String>, row: &Entry| {
             Decision::Send(Attempt {
@@ -574,7 +586,11 @@ impl Ledger {
             return Ok(attempt(None, &row));
         }
         // Sent as someone else (a corrected email or name) is the same letter, changed.
-        let same = row.content_hash.as_deref() == Some(content_hash) && row.sender == key.sender;
+        let same_content = row
+            .content_hash
+            .as_deref()
+            .is_some_and(|h| h == content_hash || earlier.contains(&h));
+        let same = same_content && row.sender == key.sender;
         Ok(match row.state {
             State::Sent | State::Written | State::Delivered | State::Posted | State::Faxed
                 if same =>

@@ -246,3 +246,41 @@ impl Letter {
         s
     }
 }
+
+impl Letter {
+    /// A copy with every `from` in its printed text (place and date, subject, salutation,
+    /// body, closing, notes) replaced by `to`: the letter with its date as a placeholder, so
+    /// what it says can be compared across days, wrapped the same way whatever the date's length.
+    pub fn with_replaced(&self, from: &str, to: &str) -> Letter {
+        fn spans(list: &mut [Span], from: &str, to: &str) {
+            for span in list {
+                span.text = span.text.replace(from, to);
+            }
+        }
+        fn blocks(list: &mut [Block], from: &str, to: &str) {
+            for block in list {
+                match block {
+                    Block::Paragraph(s) => spans(s, from, to),
+                    Block::List { items, .. } => items.iter_mut().for_each(|i| blocks(i, from, to)),
+                }
+            }
+        }
+        let mut l = self.clone();
+        if from.is_empty() {
+            return l;
+        }
+        for text in [
+            &mut l.place_date,
+            &mut l.subject,
+            &mut l.salutation,
+            &mut l.closing,
+        ] {
+            *text = text.replace(from, to);
+        }
+        blocks(&mut l.body, from, to);
+        l.notes
+            .iter_mut()
+            .for_each(|n| spans(&mut n.spans, from, to));
+        l
+    }
+}

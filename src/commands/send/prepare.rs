@@ -11,10 +11,11 @@ use crate::commands::send::lock::{CampaignLock, Interrupt};
 use crate::commands::send::record;
 use crate::config::Config;
 use crate::diag::Problems;
-use crate::email::message::{self, Headers, MailContext};
+use crate::email::message::{self, FileAttachment, Headers, MailContext};
 use crate::ledger::{self, Attempt, Decision, Flags, Key, Ledger};
 use crate::letter::Letter;
 use crate::letter::plan::Delivery;
+use crate::model::recipients::Channel;
 use crate::paper::maker::PdfMaker;
 
 /// What every letter of a run is made with, and how the run goes.
@@ -39,6 +40,8 @@ pub struct Item<'a> {
     /// Its ledger key and content hash (none for a dry run, which keeps no ledger).
     pub key: Option<Key>,
     pub hash: String,
+    /// The hash a ledger written before content hashes v2 holds for the same letter.
+    pub hash_v1: String,
     /// What the ledger says to do with it; `None` until asked, and in a dry run.
     pub decision: Option<Decision>,
 }
@@ -123,21 +126,26 @@ fn check_letter<'a>(
         true => Some(message::headers_for(letter, d, job.ctx).map_err(|e| format!("{e:#}"))?),
         false => None,
     };
-    let (key, hash) = match dry_run {
-        true => (None, String::new()),
+    let today = crate::model::locale::format_date(&letter.language, job.config.now.date());
+    let hash_by = |hash: fn(&Letter, Channel, &str, &str, &[FileAttachment]) -> String| {
+        hash(
+            letter,
+            d.channel,
+            &d.destination,
+            &today,
+            &job.ctx.attachments,
+        )
+    };
+    let (key, hash, hash_v1) = match dry_run {
+        true => (None, String::new(), String::new()),
         false => (
             Some(Key::new(
                 &letter.key,
                 &ledger::sender_identity(&letter.sender),
                 d.channel,
             )),
-            record::letter_hash(
-                letter,
-                d.channel,
-                &d.destination,
-                &crate::model::locale::format_date(&letter.language, job.config.now.date()),
-                &job.ctx.attachments,
-            ),
+            hash_by(record::letter_hash),
+            hash_by(record::letter_hash_v1),
         ),
     };
     Ok(Item {
@@ -146,6 +154,7 @@ fn check_letter<'a>(
         headers,
         key,
         hash,
+        hash_v1,
         decision: None,
     })
 }
@@ -166,7 +175,7 @@ pub fn consult_ledger(
         &remembered::record_of(config, "send")?,
     )?;
     for item in items {
-        let decision = ledger.decide(item.key()?, &item.hash, flags)?;
+        let decision = ledger.decide_any(item.key()?, &item.hash, &[&item.hash_v1], flags)?;
         if let (Decision::Send(attempt), Some(headers)) = (&decision, &mut item.headers) {
             use_message_id(headers, attempt)?;
         }

@@ -16,10 +16,32 @@ use crate::letter::Letter;
 use crate::model::recipients::Channel;
 
 /// The content hash of a letter as the ledger keeps it: SHA-256 over what defines the letter
-/// for its reader: channel, destination, subject, the text (with the date of the run replaced,
-/// so re-running tomorrow is not a "change"), and for email the attachments. Not the Date
+/// for its reader: channel, destination, subject, the text, and for email the attachments. The
+/// date of the run is replaced by a placeholder in the letter before its text is wrapped, so
+/// re-running on a later day, whatever the date's length, is not a "change". Not the Date
 /// header, not the PDF bytes (their metadata carry the time they were made).
 pub fn letter_hash(
+    letter: &Letter,
+    channel: Channel,
+    destination: &str,
+    today: &str,
+    attachments: &[FileAttachment],
+) -> String {
+    let text = letter.with_replaced(today, "{{today}}").to_text(72, false);
+    hash_parts(
+        "appeal letter v2",
+        letter,
+        channel,
+        destination,
+        &text,
+        attachments,
+    )
+}
+
+/// The content hash ledgers written before version 2 hold: the date replaced after the text
+/// was wrapped (so a date of another length wrapped differently). A letter whose row has this
+/// hash is the same letter.
+pub fn letter_hash_v1(
     letter: &Letter,
     channel: Channel,
     destination: &str,
@@ -30,13 +52,31 @@ pub fn letter_hash(
     if !today.is_empty() {
         text = text.replace(today, "{{today}}");
     }
+    hash_parts(
+        "appeal letter v1",
+        letter,
+        channel,
+        destination,
+        &text,
+        attachments,
+    )
+}
+
+fn hash_parts(
+    version: &str,
+    letter: &Letter,
+    channel: Channel,
+    destination: &str,
+    text: &str,
+    attachments: &[FileAttachment],
+) -> String {
     let mut h = Sha256::new();
     for part in [
-        "appeal letter v1",
+        version,
         channel.as_str(),
         destination.trim(),
         letter.subject.as_str(),
-        text.as_str(),
+        text,
     ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
