@@ -108,15 +108,50 @@ pub fn write_parts(path: &Path, parts: &[&[u8]], durable: bool) -> Result<()> {
     Ok(())
 }
 
-/// Writes a letter's PDF (or a message's copy) atomically into its folder, made if need be;
-/// never through a symbolic link. `durable`: on disk before the ledger records it written.
-/// Copies of sent messages are not synced: one fsync per message would cost more than the
-/// sending, and the ledger is the durable record.
-pub fn write_in_folder(path: &Path, parts: &[&[u8]], durable: bool) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+/// Writes a letter's PDF (or a message's copy) atomically at `rel` under the output folder
+/// `out`, making the folders between if need be. `out` may be a link to a directory (the user
+/// named it); no folder below it, nor the file, may be a link: each is refused, never written
+/// through. `durable`: on disk before the ledger records it written. Copies of sent messages
+/// are not synced: one fsync per message would cost more than the sending, and the ledger is
+/// the durable record.
+pub fn write_in_folder(out: &Path, rel: &Path, parts: &[&[u8]], durable: bool) -> Result<()> {
+    make_folders(out, rel)?;
+    write_parts(&out.join(rel), parts, durable)
+}
+
+/// Makes sure the output folder `out` and every folder of `rel` below it are directories we
+/// may write into (no link, no file in the way), making those that are missing.
+fn make_folders(out: &Path, rel: &Path) -> Result<()> {
+    prepare_dir(out, true)?;
+    let mut dir = out.to_path_buf();
+    for part in rel.parent().into_iter().flat_map(Path::components) {
+        dir.push(part);
+        prepare_dir(&dir, false)?;
     }
-    write_parts(path, parts, durable)
+    refuse_link(&out.join(rel))
+}
+
+/// Checks, making nothing, that `rel` could be written under `out`: `out` is no file, and no
+/// folder of `rel` that exists, nor the file, is a link or in the way. For a run to refuse
+/// before its first letter goes.
+pub fn check_folders(out: &Path, rel: &Path) -> Result<()> {
+    if fs::symlink_metadata(out).is_ok_and(|m| !m.is_dir() && !m.file_type().is_symlink()) {
+        bail!(
+            "{}: the output directory is a file, not a directory",
+            out.display()
+        );
+    }
+    let mut dir = out.to_path_buf();
+    for part in rel.parent().into_iter().flat_map(Path::components) {
+        dir.push(part);
+        match fs::symlink_metadata(&dir) {
+            Err(_) => return Ok(()),
+            Ok(m) if m.file_type().is_symlink() => return Err(link_refused(&dir)),
+            Ok(m) if !m.is_dir() => bail!("{}: is a file, not a folder", dir.display()),
+            Ok(_) => {}
+        }
+    }
+    refuse_link(&out.join(rel))
 }
 
 #[cfg(test)]
@@ -144,12 +179,21 @@ mod tests {
     fn a_write_in_a_new_folder_replaces_and_refuses_symlinks() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a/b.pdf");
-        write_in_folder(&p, &[b"one"], true).unwrap();
-        write_in_folder(&p, &[b"tw", b"o"], false).unwrap();
+        write_in_folder(dir.path(), Path::new("a/b.pdf"), &[b"one"], true).unwrap();
+        write_in_folder(dir.path(), Path::new("a/b.pdf"), &[b"tw", b"o"], false).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         let link = dir.path().join("a/link.pdf");
         std::os::unix::fs::symlink(dir.path().join("target"), &link).unwrap();
-        assert!(write_in_folder(&link, &[b"x"], true).is_err());
+        assert!(write_in_folder(dir.path(), Path::new("a/link.pdf"), &[b"x"], true).is_err());
+        let folder = dir.path().join("s1");
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), &folder).unwrap();
+        std::fs::create_dir(dir.path().join("elsewhere")).unwrap();
+        let err = write_in_folder(dir.path(), Path::new("s1/x.pdf"), &[b"x"], true).unwrap_err();
+        assert!(format!("{err:#}").contains("symbolic link"), "{err:#}");
+        assert!(
+            !dir.path().join("elsewhere/x.pdf").exists(),
+            "nothing written through it"
+        );
         assert!(!dir.path().join("target").exists());
         let names: Vec<_> = std::fs::read_dir(dir.path().join("a")).unwrap().collect();
         assert_eq!(names.len(), 2, "no temporary file left behind");

@@ -141,16 +141,13 @@ pub fn dry_run(job: &Job<'_>, items: &[Item<'_>]) -> Result<Exit> {
             for ((item, _), made) in chunk.iter().zip(make_chunk(job, chunk)?) {
                 match &made.email {
                     Some(e) => {
-                        crate::files::write_in_folder(
-                            &dir.join(format!("{}.eml", item.stem)),
-                            &e.eml(),
-                            false,
-                        )?;
+                        let rel = PathBuf::from(format!("dry-run/{}.eml", item.stem));
+                        crate::files::write_in_folder(&config.out_dir, &rel, &e.eml(), false)?;
                         emails += 1;
                     }
                     None => {
-                        let path = config.out_dir.join(format!("{}.pdf", item.stem));
-                        crate::files::write_in_folder(&path, &[&made.pdf], true)?;
+                        let rel = PathBuf::from(format!("{}.pdf", item.stem));
+                        crate::files::write_in_folder(&config.out_dir, &rel, &[&made.pdf], true)?;
                         pdfs += 1;
                     }
                 }
@@ -292,7 +289,9 @@ fn write_paper(
         .zip(made)
         .zip(&paths)
         .map(|(((item, _), m), path)| {
-            (!item.by_email()).then(|| crate::files::write_in_folder(path, &[&m.pdf], true))
+            let rel = path.strip_prefix(&config.out_dir).unwrap_or(path);
+            (!item.by_email())
+                .then(|| crate::files::write_in_folder(&config.out_dir, rel, &[&m.pdf], true))
         })
         .collect();
     for (((item, _), path), written) in chunk.iter().zip(&paths).zip(writes) {

@@ -59,6 +59,20 @@ fn refuse(e: anyhow::Error) -> Exit {
     Exit::Invalid
 }
 
+/// The files a run writes under the output folder, checked before the first letter goes: no
+/// link in the way, no file where a folder must be (`--out FILE`).
+fn check_output(config: &Config, items: &[Item<'_>], dry_run: bool) -> Result<()> {
+    for item in items {
+        let rel = match (item.headers.is_some(), dry_run) {
+            (true, true) => format!("dry-run/{}.eml", item.stem),
+            (true, false) => format!("sent/{}.eml", item.stem),
+            (false, _) => format!("{}.pdf", item.stem),
+        };
+        crate::files::check_folders(&config.out_dir, std::path::Path::new(&rel))?;
+    }
+    Ok(())
+}
+
 /// Sends (or, with `--dry-run`, writes) every selected letter. A command line that names
 /// neither signatories nor sender acts on the letters of the last run, and says so.
 pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
@@ -97,6 +111,10 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
         return Ok(Exit::Invalid);
     };
     job.each = !config.quiet && (opts.list || config.verbose || items.len() <= overview::SCREENFUL);
+    // Every folder a file of this run goes into, checked (and made) before anything is sent.
+    if let Err(e) = check_output(config, &items, opts.dry_run) {
+        return Ok(refuse(e));
+    }
     if let (Some(address), Some(settings)) = (&opts.test_to, &settings) {
         return test_to::send(&job, &items, address, settings.clone(), opts.yes);
     }

@@ -21,6 +21,8 @@ use crate::term::plural;
 /// of each message the server accepted under `<out>/sent/`.
 pub struct Progress {
     dir: PathBuf,
+    /// The output folder, below which nothing is written through a link.
+    out: PathBuf,
     stems: Vec<String>,
     destinations: Vec<String>,
     /// Say each email sent (a small run, `--list`, `-v`); else the bar counts them.
@@ -37,6 +39,7 @@ impl Progress {
         };
         Progress {
             dir: config.out_dir.join("sent"),
+            out: config.out_dir.clone(),
             stems: emails.iter().map(|i| i.stem.clone()).collect(),
             destinations: emails
                 .iter()
@@ -62,7 +65,8 @@ impl Hooks for Progress {
         let (stem, to) = (&self.stems[index], &self.destinations[index]);
         if let Outcome::Sent { .. } = outcome {
             let path = self.dir.join(format!("{stem}.eml"));
-            crate::files::write_in_folder(&path, &email.eml(), false)
+            let rel = std::path::PathBuf::from(format!("sent/{stem}.eml"));
+            crate::files::write_in_folder(&self.out, &rel, &email.eml(), false)
                 .with_context(|| format!("sent, but cannot keep a copy at {}", path.display()))?;
         }
         self.bar.inc(1);
