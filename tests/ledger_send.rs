@@ -16,68 +16,8 @@ use appeal::ledger::{Ledger, State};
 use appeal::model::recipients::Channel;
 
 use crate::common::bundled::{EMAILED, add_smtp_table, example};
-use crate::common::smtp::{Server, free_port, loopback_url, python};
+use crate::common::smtp::{Server, Sink, free_port, loopback_url, python, wait_until};
 use crate::common::{Run, command, ledger_key, run_in as appeal, spawn, wait_with_limit};
-
-const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
-
-fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Postfix's smtp-sink with fault flags; killed on drop. Missing: the test fails, it does not
-/// skip.
-struct Sink {
-    port: u16,
-    child: Child,
-}
-
-impl Sink {
-    fn start(flags: &[&str]) -> Sink {
-        assert!(
-            Path::new(SMTP_SINK).exists(),
-            "{SMTP_SINK} is missing: run scripts/test.sh, which installs the Debian package \
-             postfix (without configuring it) for these fault tests"
-        );
-        let port = free_port();
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-            .unwrap_or(false);
-        let mut cmd = Command::new(SMTP_SINK);
-        if root {
-            cmd.args(["-u", "nobody"]);
-        }
-        let child = cmd
-            .args(flags)
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("256")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start smtp-sink");
-        wait_until("smtp-sink to listen", Duration::from_secs(5), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        Sink { port, child }
-    }
-
-    fn url(&self) -> String {
-        loopback_url(self.port)
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The bundled [`example`] with `smtp` as the body of an `[smtp]` table in its appeal.toml.
 fn example_with_smtp(smtp: &str) -> tempfile::TempDir {

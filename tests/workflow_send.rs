@@ -12,16 +12,14 @@ use crate::common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::smtp::{Server, free_port, python};
+use crate::common::smtp::{Server, Sink, python, wait_until};
 use crate::common::{Run, SETTINGS, TestCampaign};
 
 use appeal::ledger::{Entry, Key, Ledger, State};
 use appeal::letter::LetterKey;
 use appeal::model::recipients::Channel;
-
-const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 
 /// The test campaign's email recipients, by address.
 fn recipient_of(address: &str) -> &'static str {
@@ -230,14 +228,6 @@ fn changed(
         .collect()
 }
 
-fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 fn spawn(c: &TestCampaign, args: &[&str]) -> Child {
     common::command(c.path(), args)
         .stdout(Stdio::piped())
@@ -256,54 +246,6 @@ fn ctrl_c(child: &Child) {
 
 fn finish(child: Child) -> Run {
     Run::from_output(child.wait_with_output().expect("wait"))
-}
-
-/// Postfix's smtp-sink with fault flags; killed on drop.
-struct Sink {
-    port: u16,
-    child: Child,
-}
-
-impl Sink {
-    fn start(flags: &[&str]) -> Sink {
-        assert!(
-            Path::new(SMTP_SINK).exists(),
-            "{SMTP_SINK} is missing: run scripts/test.sh (Debian package postfix)"
-        );
-        let port = free_port();
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-            .unwrap_or(false);
-        let mut cmd = Command::new(SMTP_SINK);
-        if root {
-            cmd.args(["-u", "nobody"]);
-        }
-        let child = cmd
-            .args(flags)
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("64")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start smtp-sink");
-        wait_until("smtp-sink to listen", Duration::from_secs(5), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        Sink { port, child }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}?tls=none", self.port)
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 // --- --retry-failed and failed letters -----------------------------------------------------

@@ -6,17 +6,16 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
-use crate::common::smtp::{Server, free_port};
+use crate::common::smtp::{Server, Sink, wait_until};
 use crate::common::{Run, TestCampaign, command};
 use appeal::ledger::{Key, Ledger, State};
 use appeal::letter::LetterKey;
 use appeal::model::recipients::Channel;
 use serde_json::Value;
 
-const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 /// The bundled example's sender (appeal.toml).
 const OWN: &str = "alex.sample@example.org";
 const EMAILED: [&str; 3] = ["ombudsman", "interior", "foreign"];
@@ -163,62 +162,6 @@ fn run_hint(dir: &Path, words: &[String]) -> Run {
         args.push("--yes");
     }
     appeal(dir, &args)
-}
-
-fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Postfix's smtp-sink with fault flags; killed on drop. Missing: the test fails.
-struct Sink {
-    port: u16,
-    child: Child,
-}
-
-impl Sink {
-    fn start(flags: &[&str]) -> Sink {
-        assert!(
-            Path::new(SMTP_SINK).exists(),
-            "{SMTP_SINK} is missing: run scripts/test.sh (it installs the Debian package postfix)"
-        );
-        let port = free_port();
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-            .unwrap_or(false);
-        let mut cmd = Command::new(SMTP_SINK);
-        if root {
-            cmd.args(["-u", "nobody"]);
-        }
-        let child = cmd
-            .args(flags)
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("256")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start smtp-sink");
-        wait_until("smtp-sink to listen", Duration::from_secs(5), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        Sink { port, child }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}?tls=none", self.port)
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Runs `appeal send --yes ARGS` and kills it (-9) once `server` (started with

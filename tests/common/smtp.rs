@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::common::repo_root;
 
@@ -131,6 +132,67 @@ impl Server {
 }
 
 impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where Debian's postfix package puts `smtp-sink`, the fault-injecting SMTP server.
+pub const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
+
+pub fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Postfix's smtp-sink with fault flags; killed on drop. Missing: the test fails, it does not
+/// skip.
+pub struct Sink {
+    pub port: u16,
+    child: Child,
+}
+
+impl Sink {
+    pub fn start(flags: &[&str]) -> Sink {
+        assert!(
+            Path::new(SMTP_SINK).exists(),
+            "{SMTP_SINK} is missing: run scripts/test.sh, which installs the Debian package \
+             postfix (without configuring it) for these fault tests"
+        );
+        let port = free_port();
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        let mut cmd = Command::new(SMTP_SINK);
+        if root {
+            cmd.args(["-u", "nobody"]);
+        }
+        let child = cmd
+            .args(flags)
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("256")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start smtp-sink");
+        wait_until("smtp-sink to listen", Duration::from_secs(5), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Sink { port, child }
+    }
+
+    pub fn url(&self) -> String {
+        loopback_url(self.port)
+    }
+}
+
+impl Drop for Sink {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
