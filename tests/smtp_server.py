@@ -6,11 +6,20 @@ DIR/tmp/ first, then renamed) and logs what happened to DIR/events.log, one line
 CONNECT, AUTH <user> ok|fail, RCPT <addr> <code>, DATA <code>, DROP.
 
 Options select TLS (STARTTLS with --cert/--key, or implicit TLS with --implicit-tls), AUTH with
-one fixed user and password, and faults: --reject ADDR (550 at RCPT), --defer-first N (451 at
-RCPT the first N times), --busy-first N (421 at RCPT the first N times, then close),
+one fixed user and password (--require-auth: MAIL FROM before AUTH gets 530), and faults:
+--reject ADDR (550 at RCPT), --refuse-rcpt REPLY (REPLY to every RCPT), --defer-first N (451
+at RCPT the first N times), --busy-first N (421 at RCPT the first N times, then close),
 --drop-after-data N (store the message, then close the connection instead of replying, the
 first N times), --hang-after-data N (store it and never reply, the first N times), --slow-data S
-(store it, then wait S seconds before the reply, every time).
+(store it, then wait S seconds before the reply, every time), --slow-body S (stop reading the
+message data for S seconds once some of it arrived, every time: a client whose message is
+larger than the sockets' buffers, some megabytes, is held in the middle of it), --error-data N (the handler
+fails on the message the first N times: aiosmtpd answers 500 and, as it does then, keeps the
+transaction open, so a MAIL FROM without RSET gets 503), --die-after N (store N messages, then
+exit at once without answering the last, as a killed server does).
+
+Besides the events above: MAIL (each MAIL FROM), BODY (a --slow-body stall begins), ERROR
+(--error-data), DIE (--die-after).
 
 Other modes:
   --make-certs DIR   write ca.pem, server.pem (CA:FALSE, SAN localhost, 127.0.0.1), server.key
@@ -148,6 +157,7 @@ class Handler:
         self.busy = 0
         self.dropped = 0
         self.hung = 0
+        self.errored = 0
         self.lock = threading.Lock()
 
     def event(self, line):
@@ -156,6 +166,9 @@ class Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         a = self.args
+        if a.refuse_rcpt:
+            self.event("RCPT %s %s" % (address, a.refuse_rcpt[:3]))
+            return a.refuse_rcpt
         if address in a.reject:
             self.event("RCPT %s 550" % address)
             return "550 5.1.1 <%s>: mailbox unavailable" % address
@@ -173,13 +186,21 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.errored < self.args.error_data:
+            self.errored += 1
+            self.event("ERROR")
+            raise RuntimeError("test fault: the handler failed")
         with self.lock:
             self.seq += 1
             name = "%d.%06d.appeal-test" % (os.getpid(), self.seq)
+            seq = self.seq
         tmp = os.path.join(self.dir, "tmp", name)
         with open(tmp, "wb") as f:
             f.write(envelope.original_content)
         os.rename(tmp, os.path.join(self.dir, "new", name))
+        if 0 < self.args.die_after <= seq:
+            self.event("DIE")
+            os._exit(0)
         if self.hung < self.args.hang_after_data:
             self.hung += 1
             self.event("HANG")
@@ -222,9 +243,44 @@ def serve(args):
         ctx.load_cert_chain(args.cert, args.key)
 
     class LoggingSMTP(SMTP):
+        in_body = False
+        stalled = None
+
         def connection_made(self, transport):
             handler.event("CONNECT")
             return super().connection_made(transport)
+
+        async def smtp_MAIL(self, arg):
+            handler.event("MAIL")
+            return await super().smtp_MAIL(arg)
+
+        async def push(self, status):
+            await super().push(status)
+            text = status.decode() if isinstance(status, bytes) else status
+            self.in_body = text.startswith("354")
+
+        def data_received(self, data):
+            # During a stall what still comes in is kept back, and reading is paused again:
+            # the reader itself resumes the transport once it has used up its own buffer.
+            if self.stalled is not None:
+                self.stalled.append(data)
+                self.transport.pause_reading()
+                return
+            super().data_received(data)
+            if self.in_body and args.slow_body > 0:
+                self.in_body = False
+                handler.event("BODY")
+                self.stalled = []
+                self.transport.pause_reading()
+                asyncio.get_running_loop().call_later(args.slow_body, self.resume)
+
+        def resume(self):
+            held, self.stalled = self.stalled, None
+            if self.transport is None or self.transport.is_closing():
+                return
+            for data in held:
+                super().data_received(data)
+            self.transport.resume_reading()
 
     class LoggingController(Controller):
         def factory(self):
@@ -236,6 +292,7 @@ def serve(args):
         smtp_kwargs["authenticator"] = authenticator(args, handler)
         # With implicit TLS the whole session is encrypted, but aiosmtpd only counts STARTTLS.
         smtp_kwargs["auth_require_tls"] = bool(ctx) and not args.implicit_tls
+        smtp_kwargs["auth_required"] = args.require_auth
     if ctx and args.implicit_tls:
         kwargs["ssl_context"] = ctx
     elif ctx:
@@ -270,6 +327,11 @@ def main():
     p.add_argument("--drop-after-data", type=int, default=0)
     p.add_argument("--hang-after-data", type=int, default=0)
     p.add_argument("--slow-data", type=float, default=0)
+    p.add_argument("--slow-body", type=float, default=0)
+    p.add_argument("--error-data", type=int, default=0)
+    p.add_argument("--die-after", type=int, default=0)
+    p.add_argument("--refuse-rcpt", default=None)
+    p.add_argument("--require-auth", action="store_true")
     p.add_argument("--make-certs")
     p.add_argument("--inspect", nargs="+")
     args = p.parse_args()

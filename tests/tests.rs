@@ -18,6 +18,7 @@ mod common;
 mod batch;
 mod check;
 mod craft;
+mod dying;
 mod errors;
 mod example;
 mod files_ids;

@@ -14,11 +14,13 @@ use crate::email::message::Email;
 pub enum Outcome {
     /// The server took it: its final reply, and the Message-ID sent.
     Sent { reply: String, message_id: String },
-    /// A transient failure before the data went out, retries used up: try again later.
+    /// A transient failure before the message was complete at the server, retries used up, or
+    /// sending stopped while it was in flight: try again later.
     Deferred { reason: String },
     /// A permanent refusal, in the server's words, or a setup failure that retrying won't fix.
     Failed { reason: String },
-    /// The connection broke after the data went out and before the reply: it may have arrived.
+    /// The connection broke after the whole message and its final dot went out, before the
+    /// reply: it may have arrived.
     InDoubt { reason: String },
 }
 
@@ -52,10 +54,12 @@ pub trait Hooks: Send + Sync {
     fn before_transaction(&self, _index: usize, _email: &Email) -> Result<()> {
         Ok(())
     }
-    /// Just before DATA: after this the message may arrive (a ledger's *sending*).
+    /// Once the whole message was written, just before the terminating `.` of its data: after
+    /// this the message may arrive (a ledger's *sending*). An error here keeps the dot from
+    /// the server, which then discards the message: nothing of it arrived.
     fn before_data(&self, index: usize, email: &Email) -> Result<()>;
     /// Once per message tried, with its final outcome (messages never tried because sending
-    /// stopped are counted in the delivery's report instead).
+    /// stopped are counted in the delivery's report instead, and are not told here).
     fn outcome(&self, index: usize, email: &Email, outcome: &Outcome) -> Result<()>;
 }
 

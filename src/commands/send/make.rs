@@ -214,7 +214,8 @@ pub fn make_and_send(
     })?;
     hooks.inner().finish();
     let (paper, emailed) = (paper?, emailed?);
-    let stopping = ledger.stopping() || paper.error.is_some();
+    // Sending stopped early (the server, the ledger, Ctrl-C): a letter never started is so.
+    let stopping = ledger.stopping() || paper.error.is_some() || emailed.untried.is_some();
     tally.count_emails(&emailed.outcomes, stopping, |index| hooks.started(index));
     report::report_untried(&emailed);
     Ok((paper, emailed.stopped))

@@ -310,7 +310,8 @@ pub fn report_untried(report: &delivery::Report) {
         }
         Some((n, Outcome::Deferred { reason })) if report.stopped.is_none() => {
             eprintln!(
-                "appeal: deferred: {n} email{} not sent: {reason}",
+                "appeal: sending stopped: {reason}; {n} email{} not started, left for the next \
+                 run",
                 plural(*n)
             );
         }
