@@ -8,23 +8,15 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::bundled::{EMAILED, add_smtp_table, example};
-use crate::common::smtp::{Server, loopback_url, python};
+use crate::common::smtp::{Server, loopback_url, python, wait_until};
 use crate::common::{Run, command, run_in as appeal, spawn, wait_with_limit};
 
 const PASSWORD: &str = "a-long-test-password-9";
 /// The example's recipients that are written to by email, for `--only`.
 const BY_EMAIL: &str = "foreign,interior,ombudsman";
-
-fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// The bundled example with `n` signatories (each writes to the 5 authorities, 3 of them by
 /// email) and `smtp` in its `[smtp]` table; the signatories file's path.

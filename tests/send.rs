@@ -389,9 +389,12 @@ fn connection_refused_is_deferred_with_a_clear_message() {
     let run = appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[]);
     run.expect_code(75)
         .expect_stderr("cannot connect to 127.0.0.1");
+    // Never started, because sending stopped (issue 14): left for the next run, exit 75.
     assert!(
         run.stdout
-            .contains("0 sent, 2 written, 0 failed, 3 deferred")
+            .contains("0 sent, 2 written, 0 failed, 0 deferred, 0 in doubt, 3 not started"),
+        "{}",
+        run.stdout
     );
 }
 
@@ -524,9 +527,12 @@ fn a_server_that_never_greets_times_out_and_the_letters_are_deferred() {
     let run = appeal(camp.path(), &["send", "--yes", "--smtp", &url], &[]);
     run.expect_code(75)
         .expect_stderr("sent no greeting within 1s");
+    // Never started, because sending stopped (issue 14): left for the next run, exit 75.
     assert!(
         run.stdout
-            .contains("0 sent, 2 written, 0 failed, 3 deferred")
+            .contains("0 sent, 2 written, 0 failed, 0 deferred, 0 in doubt, 3 not started"),
+        "{}",
+        run.stdout
     );
 }
 

@@ -21,25 +21,27 @@
 //! # Telling "never went out" from "maybe went out"
 //!
 //! The send loop commits [`Ledger::mark_pending`] before it opens the SMTP transaction for a
-//! letter, and [`Ledger::mark_data_started`] before it writes the first byte of the message
-//! (the `DATA` command). Both return only once committed; `mark_data_started` also waits
-//! for the disk (an fdatasync of the WAL, shared by connections that reach DATA together:
+//! letter, and [`Ledger::mark_data_started`] once the whole message has been written, just
+//! before the terminating `.` of `DATA` (until that dot the server discards what it got).
+//! Both return only once committed; `mark_data_started` also waits for the disk (an fdatasync
+//! of the WAL, shared by connections that reach the dot together:
 //! [`Ledger::mark_data_started_shared`]), and since the WAL is written in order, that makes the
-//! *pending* before it durable too: both are on disk before the first byte of data leaves.
+//! *pending* before it durable too: both are on disk before the dot leaves. If the mark cannot
+//! be written, the connection is cut so the dot never leaves.
 //! The other marks are committed without waiting for the disk (`synchronous=NORMAL`): safe
 //! against the process dying at any moment, and made power-safe by the next
 //! `mark_data_started` or by [`Ledger::flush`] at the end of a run. A record lost to a power
 //! cut only ever falls back to an earlier state (*sent* to *sending*: in doubt), never forward.
 //! So, for a row found at startup:
 //!
-//! - `pending`: the process stopped before `DATA` was sent, so the server cannot have the
-//!   message. Safe to retry; [`Ledger::decide`] says `Send` with the same Message-ID.
+//! - `pending`: the process stopped before the message's final dot was sent, so the server
+//!   cannot have the message. Safe to retry; [`Ledger::decide`] says `Send` with the same Message-ID.
 //! - `sending`: the message data may have reached the server and no reply was recorded: the
 //!   duplicate window of RFC 1047. Treated exactly like `in_doubt`: reported, not re-sent unless
 //!   `--resend-in-doubt`, which re-sends with the same Message-ID so receivers can drop a copy.
 //!
-//! A crash between the commit of `sending` and the first byte on the wire makes a letter
-//! in doubt that was never sent: the error always falls on the side of reporting, never of
+//! A crash between the commit of `sending` and the dot on the wire makes a letter in doubt that
+//! was never delivered: the error always falls on the side of reporting, never of
 //! sending twice.
 
 use std::fmt;
@@ -663,8 +665,9 @@ impl Ledger {
         result.with_context(|| self.cannot(key, State::Pending))
     }
 
-    /// Records, durably, that the message data is about to go out: call it right before the
-    /// `DATA` command. From here on a crash leaves the letter in doubt instead of pending.
+    /// Records, durably, that the message is about to be complete at the server: call it right
+    /// before the terminating `.` of `DATA`. From here on a crash leaves the letter in doubt
+    /// instead of pending.
     pub fn mark_data_started(&mut self, key: &Key) -> Result<()> {
         self.mark_data_started_shared(key)?.wait()
     }

@@ -1,6 +1,6 @@
 //! How `appeal send` keeps the ledger (SPEC section 5): what a letter's content hash covers,
 //! the Message-ID of a forced re-send, and the delivery hooks that record *pending* before each
-//! transaction, *sending* before DATA and the outcome after it.
+//! transaction, *sending* just before the final dot of DATA, and the outcome after it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
