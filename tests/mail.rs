@@ -100,13 +100,16 @@ fn the_pdf_is_named_by_reference_and_recipient() {
 fn every_pdf_of_a_batch_has_its_own_name() {
     let server = Server::start(&[]);
     let c = TestCampaign::new();
-    c.write("signatories.csv", SIGNATORIES);
+    // Three signatories, as the office would receive them.
+    let three = format!("{SIGNATORIES}s032,Chen Wei,chen@example.com,Astana,1 Abay Ave|Astana\n");
+    c.write("signatories.csv", &three);
     c.write("appeal.toml", &format!("{}{STAFF}", common::SETTINGS));
     send(&c, &server.url(), &["--signatories", "signatories.csv"])
         .expect_code(0)
-        .expect_stdout("4 sent, 2 written");
+        .expect_stdout("6 sent, 3 written");
     let parsed = inspect(&server.messages());
     let names: BTreeSet<String> = parsed.iter().map(pdf_name).collect();
+    assert_eq!(parsed.len(), 6);
     assert_eq!(
         names.into_iter().collect::<Vec<_>>(),
         [
@@ -114,6 +117,8 @@ fn every_pdf_of_a_batch_has_its_own_name() {
             "T-1_s030_ombudsman.pdf",
             "T-1_s031_foreign.pdf",
             "T-1_s031_ombudsman.pdf",
+            "T-1_s032_foreign.pdf",
+            "T-1_s032_ombudsman.pdf",
         ],
         "one name per letter: saved side by side, none overwrites another"
     );
