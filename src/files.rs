@@ -20,24 +20,6 @@ pub fn link_refused(path: &Path) -> anyhow::Error {
     )
 }
 
-/// Refuses a target that is a symlink or a directory, or whose signatory folder is a symlink.
-pub fn check_target(out: &Path, stem: &str) -> Result<()> {
-    let path = out.join(format!("{stem}.pdf"));
-    if let Some(parent) = path.parent()
-        && parent != out
-        && is_link(parent)
-    {
-        return Err(link_refused(parent));
-    }
-    if fs::symlink_metadata(out).is_ok_and(|m| !m.is_dir() && !m.file_type().is_symlink()) {
-        bail!(
-            "{}: the output directory is a file, not a directory",
-            out.display()
-        );
-    }
-    refuse_link(&path)
-}
-
 /// Makes sure `dir` is a directory we may write into, creating it. The output directory the
 /// user named may be a link to one; a directory named after an id (`allow_link` false) may not.
 pub fn prepare_dir(dir: &Path, allow_link: bool) -> Result<()> {

@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use crate::common::bundled::{EMAILED, add_smtp_table, example};
-use crate::common::smtp::{Server, loopback_url, python, wait_until};
+use crate::common::smtp::{Server, hold_ledger_lock, loopback_url, wait_until};
 use crate::common::{Run, command, run_in as appeal, spawn, wait_with_limit};
 
 const PASSWORD: &str = "a-long-test-password-9";
@@ -391,23 +391,8 @@ fn a_ledger_that_cannot_record_sending_keeps_the_final_dot_from_the_server() {
     let camp = example_with_attachment(10_000_000);
     let server = Server::start(&["--slow-body", "3"]);
     let db = camp.path().join(".appeal/ledger.db");
-    let mut holder = Command::new(python())
-        .arg("-c")
-        .arg(
-            "import os, sqlite3, sys, time\n\
-             while 'BODY' not in (open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else ''):\n\
-             \x20   time.sleep(0.002)\n\
-             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
-             c.execute('BEGIN IMMEDIATE')\n\
-             print('locked', flush=True)\n\
-             time.sleep(20)\n\
-             c.execute('ROLLBACK')\n",
-        )
-        .arg(&db)
-        .arg(server.dir.path().join("events.log"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python");
+    let events = server.dir.path().join("events.log");
+    let mut holder = hold_ledger_lock(&db, &events, "BODY", 20);
     let child = spawn(
         camp.path(),
         &["-q", "send", "--yes", "--smtp", &server.url()],

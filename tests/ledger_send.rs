@@ -16,7 +16,7 @@ use appeal::ledger::{Ledger, State};
 use appeal::model::recipients::Channel;
 
 use crate::common::bundled::{EMAILED, add_smtp_table, example};
-use crate::common::smtp::{Server, Sink, free_port, loopback_url, python, wait_until};
+use crate::common::smtp::{Server, Sink, free_port, hold_ledger_lock, loopback_url, wait_until};
 use crate::common::{Run, command, ledger_key, run_in as appeal, spawn, wait_with_limit};
 
 /// The bundled [`example`] with `smtp` as the body of an `[smtp]` table in its appeal.toml.
@@ -328,23 +328,8 @@ fn a_ledger_that_cannot_be_written_mid_run_stops_the_sending() {
     let db = camp.path().join(".appeal/ledger.db");
     // The holder is started first and takes the lock the moment the server holds the first
     // message, before that message's reply can be recorded.
-    let mut holder = Command::new(python())
-        .arg("-c")
-        .arg(
-            "import os, sqlite3, sys, time\n\
-             while 'SLOW' not in (open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else ''):\n\
-             \x20   time.sleep(0.002)\n\
-             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
-             c.execute('BEGIN IMMEDIATE')\n\
-             print('locked', flush=True)\n\
-             time.sleep(14)\n\
-             c.execute('ROLLBACK')\n",
-        )
-        .arg(&db)
-        .arg(server.dir.path().join("events.log"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python");
+    let events = server.dir.path().join("events.log");
+    let mut holder = hold_ledger_lock(&db, &events, "SLOW", 14);
     let child = spawn_send(camp.path(), &server.url());
     let mut line = String::new();
     BufReader::new(holder.stdout.take().expect("stdout"))

@@ -35,22 +35,7 @@ fn send(c: &TestCampaign, url: &str, extra: &[&str]) -> Run {
 /// (`smtp_server.py --inspect`).
 fn inspect(paths: &[PathBuf]) -> Vec<serde_json::Value> {
     assert!(!paths.is_empty(), "no message to inspect");
-    let out = Command::new(python())
-        .arg(common::repo_root().join("tests/smtp_server.py"))
-        .arg("--inspect")
-        .args(paths)
-        .output()
-        .expect("inspect");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect()
+    common::smtp::inspect(paths)
 }
 
 /// The parsed message whose To header holds `address`.

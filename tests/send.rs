@@ -4,12 +4,11 @@
 //! Needs the Python venv from `scripts/test-deps.sh` (or `APPEAL_TEST_PYTHON`).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
 use crate::common::bundled::{EMAILED, add_smtp_table, example};
-use crate::common::smtp::{self, Server, free_port, loopback_url, make_certs, python};
+use crate::common::smtp::{Server, free_port, inspect, loopback_url, make_certs};
 use crate::common::{self, Run};
 
 const PASSWORD: &str = "correct-horse-battery-staple-7";
@@ -38,29 +37,6 @@ fn leaflet() -> Vec<u8> {
 
 fn appeal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     Run::of(common::command(dir, args).envs(env.iter().copied()))
-}
-
-/// Each message parsed by Python's `email` package under `policy.strict`.
-fn inspect(paths: &[PathBuf]) -> Vec<serde_json::Value> {
-    if paths.is_empty() {
-        return Vec::new();
-    }
-    let out = Command::new(python())
-        .arg(smtp::script())
-        .arg("--inspect")
-        .args(paths)
-        .output()
-        .expect("inspect");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -16,7 +16,7 @@ use crate::commands::send::record::letter_hash;
 use crate::config::Config;
 use crate::diag::Problems;
 use crate::exit::Exit;
-use crate::files::{check_target, prepare_dir, write_atomic};
+use crate::files::{check_folders, prepare_dir, write_atomic};
 use crate::ledger::{self, Key, Ledger, State};
 use crate::letter::Letter;
 use crate::letter::plan::{self, Delivery};
@@ -61,7 +61,7 @@ pub fn run(config: &Config, combined: bool, list: bool) -> Result<Exit> {
     let out = &config.out_dir;
     checked.targets?;
     if combined {
-        check_target(out, COMBINED.trim_end_matches(".pdf"))?;
+        check_folders(out, Path::new(COMBINED))?;
     }
     // The ledger before any file: a ledger that cannot be written, or a `send` running, stops
     // the run with nothing written.
@@ -137,7 +137,7 @@ fn check(config: &Config, family: &Family) -> Result<Option<Checked>> {
             if checked.targets.is_err() {
                 break;
             }
-            checked.targets = check_target(out, &l.key.file_stem());
+            checked.targets = check_folders(out, Path::new(&format!("{}.pdf", l.key.file_stem())));
         }
         // A small run keeps its letters for pass 2 instead of rendering them again.
         match &mut checked.kept {

@@ -34,9 +34,9 @@ pub fn record_of(config: &Config, command: &str) -> Result<RunRecord> {
     let signatories = match (&config.signatories, config.signatories_source()) {
         // A pipe or standard input cannot be read again: nothing to remember.
         (Some(shown), Some(source)) if std::fs::metadata(shown).is_ok_and(|m| m.is_file()) => {
-            let bytes = std::fs::read(source)
+            let hash = crate::digest::sha256_file_hex(source)
                 .with_context(|| format!("cannot read {}", source.display()))?;
-            Some((absolute(shown), crate::digest::sha256_hex(&bytes)))
+            Some((absolute(shown), hash))
         }
         _ => None,
     };
@@ -65,7 +65,7 @@ pub fn recall(config: &Config) -> Result<Option<Recalled>> {
     let mut said = Vec::new();
     if let Some((file, hash)) = &last.signatories {
         let path = PathBuf::from(file);
-        let now = std::fs::read(&path).map(|b| crate::digest::sha256_hex(&b));
+        let now = crate::digest::sha256_file_hex(&path);
         match now {
             Ok(now) if &now == hash => said.push(format!("--signatories {file}")),
             Ok(_) => said.push(format!(

@@ -198,3 +198,51 @@ impl Drop for Sink {
         let _ = self.child.wait();
     }
 }
+
+/// Each stored message parsed by Python's `email` package under `policy.strict`
+/// (tests/smtp_server.py `--inspect`), as JSON: headers, defects, text, html, attachments.
+pub fn inspect(paths: &[PathBuf]) -> Vec<serde_json::Value> {
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    let out = Command::new(python())
+        .arg(script())
+        .arg("--inspect")
+        .args(paths)
+        .output()
+        .expect("inspect");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+}
+
+/// Another program holding the ledger's write lock: a Python `sqlite3` transaction on `db`,
+/// begun once `marker` appears in the test server's `events` log and held for `seconds`.
+/// It prints `locked` when it holds the lock.
+pub fn hold_ledger_lock(db: &Path, events: &Path, marker: &str, seconds: u32) -> Child {
+    let program = format!(
+        "import os, sqlite3, sys, time\n\
+         while '{marker}' not in (open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else ''):\n\
+         \x20   time.sleep(0.002)\n\
+         c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+         c.execute('BEGIN IMMEDIATE')\n\
+         print('locked', flush=True)\n\
+         time.sleep({seconds})\n\
+         c.execute('ROLLBACK')\n"
+    );
+    Command::new(python())
+        .arg("-c")
+        .arg(program)
+        .arg(db)
+        .arg(events)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python")
+}
