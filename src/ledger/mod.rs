@@ -86,10 +86,16 @@ pub enum State {
     Posted,
     /// Written, then faxed by hand (`appeal mark faxed`).
     Faxed,
+    /// Sent, then a delivery-status report said it failed for good (5.x.x), read by `inbox`.
+    Bounced,
+    /// Sent, and an automatic reply came back (RFC 3834, vacation notices), read by `inbox`.
+    AutoReplied,
+    /// Sent, and a person answered it, read by `inbox`.
+    Replied,
 }
 
 impl State {
-    pub const ALL: [State; 10] = [
+    pub const ALL: [State; 13] = [
         State::Pending,
         State::Sending,
         State::Sent,
@@ -100,6 +106,9 @@ impl State {
         State::Delivered,
         State::Posted,
         State::Faxed,
+        State::Bounced,
+        State::AutoReplied,
+        State::Replied,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,6 +123,9 @@ impl State {
             State::Delivered => "delivered",
             State::Posted => "posted",
             State::Faxed => "faxed",
+            State::Bounced => "bounced",
+            State::AutoReplied => "auto_replied",
+            State::Replied => "replied",
         }
     }
 
@@ -133,11 +145,19 @@ impl State {
             .ok_or_else(|| anyhow!("unknown letter state `{s}` in the ledger"))
     }
 
-    /// Delivered or written: nothing left to do.
+    /// Delivered or written: nothing left to do. A bounced letter is done too: it is not
+    /// sent again to the same address unless asked (`--resend`).
     pub fn is_done(self) -> bool {
         matches!(
             self,
-            State::Sent | State::Written | State::Delivered | State::Posted | State::Faxed
+            State::Sent
+                | State::Written
+                | State::Delivered
+                | State::Posted
+                | State::Faxed
+                | State::Bounced
+                | State::AutoReplied
+                | State::Replied
         )
     }
 
@@ -594,13 +614,19 @@ impl Ledger {
             .is_some_and(|h| h == content_hash || earlier.contains(&h));
         let same = same_content && row.sender == key.sender;
         Ok(match row.state {
-            State::Sent | State::Written | State::Delivered | State::Posted | State::Faxed
-                if same =>
-            {
-                Decision::Skip { state: row.state }
-            }
-            State::Sent | State::Written | State::Delivered | State::Posted | State::Faxed => {
-                Decision::Changed { state: row.state }
+            State::Sent
+            | State::Written
+            | State::Delivered
+            | State::Posted
+            | State::Faxed
+            | State::Bounced
+            | State::AutoReplied
+            | State::Replied => {
+                if same {
+                    Decision::Skip { state: row.state }
+                } else {
+                    Decision::Changed { state: row.state }
+                }
             }
             // Nothing reached the server: the same Message-ID is still unused.
             State::Pending | State::Deferred => attempt(row.message_id.clone(), &row),

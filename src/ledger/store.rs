@@ -119,6 +119,59 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DROP TABLE ranked;
     DROP TABLE letters;
     ALTER TABLE letters_v4 RENAME TO letters;",
+    // 5: what came back to the sender's mailbox (`appeal inbox`). A letter that bounced hard,
+    // drew an auto-reply or was answered has a state for it; a soft bounce only counts. Each
+    // message read is an event of its own in `mailbox_events` (a letter can bounce softly twice,
+    // then be answered); `token` is the letter's part of a VERP bounce address; `mailboxes`
+    // remembers, per mailbox, how far it was read.
+    "CREATE TABLE letters_v5 (
+        id           INTEGER PRIMARY KEY,
+        campaign     TEXT NOT NULL,
+        sender       TEXT NOT NULL,
+        signatory    TEXT NOT NULL DEFAULT '',
+        recipient    TEXT NOT NULL,
+        channel      TEXT NOT NULL CHECK (channel IN ('email', 'post', 'fax')),
+        state        TEXT NOT NULL CHECK (state IN
+                       ('pending', 'sending', 'sent', 'written', 'failed', 'deferred', 'in_doubt',
+                        'delivered', 'posted', 'faxed', 'bounced', 'auto_replied', 'replied')),
+        message_id   TEXT,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        created      TEXT NOT NULL,
+        updated      TEXT NOT NULL,
+        last_reply   TEXT,
+        content_hash TEXT,
+        output_path  TEXT,
+        token        TEXT UNIQUE,
+        soft_bounces INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (campaign, signatory, recipient, channel)
+    ) STRICT;
+    INSERT INTO letters_v5
+        SELECT id, campaign, sender, signatory, recipient, channel, state, message_id, attempts,
+               created, updated, last_reply, content_hash, output_path, NULL, 0
+        FROM letters;
+    DROP TABLE letters;
+    ALTER TABLE letters_v5 RENAME TO letters;
+    CREATE INDEX letters_by_message_id ON letters (message_id);
+    CREATE TABLE mailbox_events (
+        id         INTEGER PRIMARY KEY,
+        letter     INTEGER NOT NULL REFERENCES letters (id),
+        kind       TEXT NOT NULL CHECK (kind IN ('hard_bounce', 'soft_bounce', 'auto_reply', 'reply')),
+        read_at    TEXT NOT NULL,
+        dated      TEXT,
+        sender     TEXT,
+        subject    TEXT,
+        status     TEXT,
+        diagnostic TEXT,
+        saved      TEXT
+    ) STRICT;
+    CREATE INDEX mailbox_events_by_letter ON mailbox_events (letter);
+    CREATE TABLE mailboxes (
+        mailbox     TEXT PRIMARY KEY,
+        uidvalidity INTEGER NOT NULL,
+        last_uid    INTEGER NOT NULL,
+        read_at     TEXT NOT NULL,
+        ignored     INTEGER NOT NULL DEFAULT 0
+    ) STRICT;",
 ];
 
 pub(super) fn channel_str(c: Channel) -> &'static str {
