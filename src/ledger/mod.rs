@@ -8,7 +8,7 @@
 //!
 //! ```text
 //!            decide → Send(attempt)
-//!   (none) ──mark_pending──▶ pending ──mark_data_started──▶ sending ──mark_sent──▶ sent
+//!   (none) ──mark_pending──▶ pending ──mark_sending──▶ sending ──mark_sent──▶ sent
 //!                              │  ╲                          │  ╲
 //!                              │   ╲ mark_failed/deferred     │   ╲ mark_in_doubt
 //!                              ▼    ▶ failed | deferred  ◀────┘    ▶ in_doubt
@@ -21,17 +21,17 @@
 //! # Telling "never went out" from "maybe went out"
 //!
 //! The send loop commits [`Ledger::mark_pending`] before it opens the SMTP transaction for a
-//! letter, and [`Ledger::mark_data_started`] once the whole message has been written, just
-//! before the terminating `.` of `DATA` (until that dot the server discards what it got).
-//! Both return only once committed; `mark_data_started` also waits for the disk (an fdatasync
-//! of the WAL, shared by connections that reach the dot together:
-//! [`Ledger::mark_data_started_shared`]), and since the WAL is written in order, that makes the
-//! *pending* before it durable too: both are on disk before the dot leaves. If the mark cannot
+//! letter, stamped with the machine's boot id. Once the whole message has been written, just
+//! before the terminating `.` of `DATA` (until that dot the server discards what it got), it
+//! waits until that *pending* is on disk (an fdatasync of the WAL, shared by connections that
+//! get there together: [`Ledger::durable_ticket`]), then commits *sending*
+//! ([`Ledger::mark_sending`]) without waiting for the disk, and sends the dot. If a mark cannot
 //! be written, the connection is cut so the dot never leaves.
-//! The other marks are committed without waiting for the disk (`synchronous=NORMAL`): safe
-//! against the process dying at any moment, and made power-safe by the next
-//! `mark_data_started` or by [`Ledger::flush`] at the end of a run. A record lost to a power
-//! cut only ever falls back to an earlier state (*sent* to *sending*: in doubt), never forward.
+//! Every mark but the wait for *pending* is committed at `synchronous=NORMAL`: in the file, so
+//! safe against the process dying at any moment, and made power-safe by the next wait or by
+//! [`Ledger::flush`] at the end of a run. A record lost to a power cut only ever falls back to
+//! an earlier state (*sent* to *sending*: in doubt; *sending* to *pending*: read on the next
+//! boot, a *pending* with the old boot id is taken as in doubt), never forward.
 //! So, for a row found at startup:
 //!
 //! - `pending`: the process stopped before the message's final dot was sent, so the server
@@ -40,9 +40,10 @@
 //!   duplicate window of RFC 1047. Treated exactly like `in_doubt`: reported, not re-sent unless
 //!   `--resend-in-doubt`, which re-sends with the same Message-ID so receivers can drop a copy.
 //!
-//! A crash between the commit of `sending` and the dot on the wire makes a letter in doubt that
-//! was never delivered: the error always falls on the side of reporting, never of
-//! sending twice.
+//! So a process killed while it waits for the disk leaves the letter *pending* (the dot never
+//! went: retried normally); only a death in the microseconds between the commit of *sending*
+//! and the dot on the wire makes a letter in doubt that was never delivered: the error always
+//! falls on the side of reporting, never of sending twice.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -386,7 +387,7 @@ pub struct Ledger {
     clock: Clock,
     /// Whether the connection is at `synchronous=FULL` (the default after opening).
     full_sync: bool,
-    /// Group commit for `mark_data_started_shared`: see [`SyncTicket`].
+    /// Group commit of the *pending* marks: see [`SyncTicket`].
     group: Arc<GroupSync>,
 }
 
@@ -400,6 +401,20 @@ struct GroupSync {
     committed: AtomicU64,
     synced: AtomicU64,
     file: Mutex<Option<std::fs::File>>,
+}
+
+/// This boot of the machine: Linux's boot id, or `unknown` elsewhere (then a pending letter
+/// whose attempt may have reached its final dot is always taken as in doubt on reading).
+pub(crate) fn boot_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        std::env::var("APPEAL_TEST_BOOT_ID")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "unknown".into())
+    })
 }
 
 /// A commit that must be on disk before going on: [`SyncTicket::wait`] returns once it is.
@@ -534,16 +549,15 @@ impl Ledger {
         Ok(())
     }
 
-    /// Like [`Ledger::mark_data_started`], but returns once committed, with a ticket whose
-    /// [`SyncTicket::wait`] returns once the record is on disk: wait on it, without holding the
-    /// ledger, before sending the data. Connections sending at once share one disk sync.
-    pub fn mark_data_started_shared(&mut self, key: &Key) -> Result<SyncTicket> {
-        self.transition(key, &[Some(State::Pending)], State::Sending, None, None)?;
-        let seq = self.group.committed.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(SyncTicket {
+    /// A ticket whose [`SyncTicket::wait`] returns once everything committed so far (the
+    /// letters' *pending* marks) is on disk: wait on it, without holding the ledger, before
+    /// [`Ledger::mark_sending`]. Connections reaching the end of their data together share one
+    /// disk sync.
+    pub fn durable_ticket(&mut self) -> SyncTicket {
+        SyncTicket {
             group: Arc::clone(&self.group),
-            seq,
-        })
+            seq: self.group.committed.load(Ordering::SeqCst),
+        }
     }
 
     /// Makes every committed mark durable on disk (a checkpoint of the WAL, which syncs it
@@ -686,16 +700,31 @@ impl Ledger {
             store::put_pending(&tx, key, message_id, attempt.number, &now, content_hash)?;
             store::log_event(&tx, key, &now, State::Pending, Some(message_id))?;
             tx.commit()?;
+            self.group.committed.fetch_add(1, Ordering::SeqCst);
             Ok(())
         })();
         result.with_context(|| self.cannot(key, State::Pending))
     }
 
-    /// Records, durably, that the message is about to be complete at the server: call it right
-    /// before the terminating `.` of `DATA`. From here on a crash leaves the letter in doubt
+    /// Records that the message is about to be complete at the server: call it right before
+    /// the terminating `.` of `DATA`, once a [`Ledger::durable_ticket`] taken after
+    /// [`Ledger::mark_pending`] was waited on. From here on a crash leaves the letter in doubt
     /// instead of pending.
+    ///
+    /// The commit is not synced, so it costs microseconds and the window in which a killed
+    /// process leaves in doubt a letter whose dot never went is that small: a commit survives
+    /// the death of the process (it is in the file), only a power loss or a crash of the
+    /// machine can take it. For those the *pending* mark, on disk before this, carries the
+    /// machine's boot id: read on another boot, a pending letter that may have reached this
+    /// point is in doubt, not pending.
+    pub fn mark_sending(&mut self, key: &Key) -> Result<()> {
+        self.transition(key, &[Some(State::Pending)], State::Sending, None, None)
+    }
+
+    /// [`Ledger::durable_ticket`], waited on, then [`Ledger::mark_sending`].
     pub fn mark_data_started(&mut self, key: &Key) -> Result<()> {
-        self.mark_data_started_shared(key)?.wait()
+        self.durable_ticket().wait()?;
+        self.mark_sending(key)
     }
 
     /// The server accepted the message; `reply` is its final reply (e.g. `250 2.0.0 Ok: queued as X`).
@@ -785,8 +814,8 @@ impl Ledger {
     }
 
     /// Moves `key` from one of `from` (`None`: no row yet) to `to`, in one committed
-    /// transaction, without waiting for the disk: only *sending* must be on disk before we go
-    /// on, and [`Ledger::mark_data_started_shared`] syncs for it.
+    /// transaction, without waiting for the disk: only *pending* must be on disk before the
+    /// dot, and [`Ledger::durable_ticket`] syncs for it.
     fn transition(
         &mut self,
         key: &Key,

@@ -119,7 +119,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DROP TABLE ranked;
     DROP TABLE letters;
     ALTER TABLE letters_v4 RENAME TO letters;",
-    // 5: what came back to the sender's mailbox (`appeal inbox`). A letter that bounced hard,
+    // 5: `data_boot`, the boot of the machine a pending letter's attempt ran on (see
+    // `Ledger::mark_sending`), and what came back to the sender's mailbox (`appeal inbox`). A letter that bounced hard,
     // drew an auto-reply or was answered has a state for it; a soft bounce only counts. Each
     // message read is an event of its own in `mailbox_events` (a letter can bounce softly twice,
     // then be answered); `token` is the letter's part of a VERP bounce address; `mailboxes`
@@ -143,11 +144,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
         output_path  TEXT,
         token        TEXT UNIQUE,
         soft_bounces INTEGER NOT NULL DEFAULT 0,
+        data_boot    TEXT,
         UNIQUE (campaign, signatory, recipient, channel)
     ) STRICT;
     INSERT INTO letters_v5
         SELECT id, campaign, sender, signatory, recipient, channel, state, message_id, attempts,
-               created, updated, last_reply, content_hash, output_path, NULL, 0
+               created, updated, last_reply, content_hash, output_path, NULL, 0, NULL
         FROM letters;
     DROP TABLE letters;
     ALTER TABLE letters_v5 RENAME TO letters;
@@ -305,7 +307,7 @@ pub(super) fn checkpoint(conn: &Connection) -> Result<()> {
 pub(super) fn row(conn: &Connection, key: &Key) -> Result<Option<Entry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT campaign, sender, signatory, recipient, channel, state, message_id, attempts,
-                created, updated, last_reply, content_hash, output_path
+                created, updated, last_reply, content_hash, output_path, data_boot
          FROM letters
          WHERE campaign = ?1 AND signatory = ?2 AND recipient = ?3 AND channel = ?4",
     )?;
@@ -359,11 +361,11 @@ pub(super) fn put_pending(
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO letters (campaign, sender, signatory, recipient, channel, state,
-                              message_id, attempts, created, updated, content_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?8, ?9)
+                              message_id, attempts, created, updated, content_hash, data_boot)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?8, ?9, ?10)
          ON CONFLICT (campaign, signatory, recipient, channel) DO UPDATE SET
             sender = ?2, state = 'pending', message_id = ?6, attempts = ?7, updated = ?8,
-            content_hash = ?9, last_reply = NULL",
+            content_hash = ?9, last_reply = NULL, data_boot = ?10",
     )?
     .execute(params![
         key.letter.campaign,
@@ -374,7 +376,8 @@ pub(super) fn put_pending(
         message_id,
         attempts,
         at,
-        content_hash
+        content_hash,
+        super::boot_id()
     ])?;
     Ok(())
 }
@@ -428,7 +431,7 @@ pub(super) fn put_state(tx: &rusqlite::Transaction<'_>, key: &Key, change: &Chan
 pub(super) fn entries(conn: &Connection, campaign: &str) -> Result<Vec<Entry>> {
     let mut stmt = conn.prepare(
         "SELECT campaign, sender, signatory, recipient, channel, state, message_id,
-                attempts, created, updated, last_reply, content_hash, output_path
+                attempts, created, updated, last_reply, content_hash, output_path, data_boot
          FROM letters WHERE campaign = ?1
          ORDER BY signatory, recipient, channel, sender",
     )?;
@@ -563,6 +566,7 @@ pub(super) struct RawEntry {
     last_reply: Option<String>,
     content_hash: Option<String>,
     output_path: Option<String>,
+    data_boot: Option<String>,
 }
 
 impl RawEntry {
@@ -581,22 +585,39 @@ impl RawEntry {
             last_reply: r.get(10)?,
             content_hash: r.get(11)?,
             output_path: r.get(12)?,
+            data_boot: r.get(13)?,
         })
     }
 
     pub(super) fn into_entry(self) -> Result<Entry> {
+        let mut state = State::parse(&self.state)?;
+        let mut last_reply = self.last_reply;
+        // Pending, on another boot of the machine: the commit that made it *sending* just
+        // before the final dot was not synced, so a power loss may have taken it. The data
+        // may have gone out: in doubt, like a letter left sending.
+        if state == State::Pending
+            && self
+                .data_boot
+                .as_deref()
+                .is_some_and(|b| b != super::boot_id())
+        {
+            state = State::Sending;
+            last_reply.get_or_insert_with(|| {
+                "the machine restarted while this letter was being sent; it may have arrived".into()
+            });
+        }
         Ok(Entry {
             campaign: self.campaign,
             sender: self.sender,
             signatory: (!self.signatory.is_empty()).then_some(self.signatory),
             recipient: self.recipient,
             channel: parse_channel(&self.channel)?,
-            state: State::parse(&self.state)?,
+            state,
             message_id: self.message_id,
             attempts: u32::try_from(self.attempts).unwrap_or(0),
             created: self.created,
             updated: self.updated,
-            last_reply: self.last_reply,
+            last_reply,
             content_hash: self.content_hash,
             output_path: self.output_path,
         })

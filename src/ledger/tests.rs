@@ -211,6 +211,63 @@ fn pending_without_data_is_retried_with_the_same_message_id() {
 }
 
 #[test]
+fn pending_from_another_boot_of_the_machine_is_in_doubt() {
+    // The *sending* commit just before the dot is not synced: after a power cut it may be
+    // lost while the dot went out. A pending row stamped with an earlier boot is in doubt.
+    let dir = tempfile::tempdir().unwrap();
+    let (k, other) = (
+        key("ombudsman", Channel::Email),
+        key("president", Channel::Email),
+    );
+    {
+        let mut l = pinned(dir.path());
+        for (k, mid) in [(&k, "<m1@x>"), (&other, "<m2@x>")] {
+            let a = attempt(l.decide(k, A, Flags::default()).unwrap());
+            l.mark_pending(&a, mid, A).unwrap();
+        }
+    }
+    let conn = rusqlite::Connection::open(dir.path().join(".appeal/ledger.db")).unwrap();
+    let stamped: String = conn
+        .query_row(
+            "SELECT data_boot FROM letters WHERE recipient = 'ombudsman'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stamped, boot_id());
+    conn.execute(
+        "UPDATE letters SET data_boot = 'an-earlier-boot' WHERE recipient = 'ombudsman'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let mut l = pinned(dir.path());
+    match l.decide(&k, A, Flags::default()).unwrap() {
+        Decision::SkipInDoubt { message_id, reason } => {
+            assert_eq!(message_id.as_deref(), Some("<m1@x>"));
+            assert!(reason.unwrap().contains("machine restarted"));
+        }
+        d => panic!("expected in doubt, got {d:?}"),
+    }
+    assert_eq!(l.get(&k).unwrap().unwrap().state.reported(), "in_doubt");
+    // The same boot: the process died before the dot, so it is retried as usual.
+    let a = attempt(l.decide(&other, A, Flags::default()).unwrap());
+    assert_eq!(a.message_id_reuse(), Some("<m2@x>"));
+    // `--resend-in-doubt` sends it again with its Message-ID; `mark delivered` settles it.
+    let flags = Flags {
+        resend_in_doubt: true,
+        ..Flags::default()
+    };
+    let a = attempt(l.decide(&k, A, flags).unwrap());
+    assert_eq!(a.message_id_reuse(), Some("<m1@x>"));
+    l.mark_pending(&a, "<m1@x>", A).unwrap();
+    l.mark_data_started(&k).unwrap();
+    l.mark_sent(&k, "250 ok").unwrap();
+    assert_eq!(l.get(&k).unwrap().unwrap().state, State::Sent);
+}
+
+#[test]
 fn deferred_is_retried() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = pinned(dir.path());

@@ -271,10 +271,14 @@ impl<H: Hooks> Hooks for Recorder<H> {
 
     fn before_data(&self, index: usize, email: &Email) -> Result<()> {
         let (key, _) = self.key(index)?;
-        // Committed under the ledger's lock, then on disk outside it: connections reaching
-        // DATA together share one disk sync.
-        let ticket = self.run.write(|l| l.mark_data_started_shared(&key))?;
-        if let Err(e) = ticket.wait() {
+        // The pending mark on disk first (outside the ledger's lock: connections at the end of
+        // their data together share one disk sync), then *sending*, a commit without a sync,
+        // just before the dot: a process killed while it waits leaves the letter pending.
+        let ticket = self.run.write(|l| Ok(l.durable_ticket()))?;
+        if let Err(e) = ticket
+            .wait()
+            .and_then(|()| self.run.write(|l| l.mark_sending(&key)))
+        {
             let e = e.context(format!("cannot record {key} as sending"));
             self.run.fail(&e);
             return Err(e);
@@ -337,10 +341,11 @@ mod tests {
             panic!("expected Send");
         };
         l.mark_pending(&a, "<m@example.org>", &hash).unwrap();
-        let ticket = l.mark_data_started_shared(&key).unwrap();
+        let ticket = l.durable_ticket();
+        ticket.wait().unwrap();
+        l.mark_sending(&key).unwrap();
         let other = Ledger::open_read_only(dir.path()).unwrap().unwrap();
         assert_eq!(other.get(&key).unwrap().unwrap().state, State::Sending);
-        ticket.wait().unwrap();
         l.mark_sent(&key, "250 ok").unwrap();
         l.flush().unwrap();
         assert_eq!(other.get(&key).unwrap().unwrap().state, State::Sent);
