@@ -66,6 +66,20 @@ impl Labels {
             .collect()
     }
 
+    /// Each label's name and text, in [`LABEL_NAMES`] order.
+    pub fn words(&self) -> [(&'static str, &str); 8] {
+        [
+            ("reference", &self.reference),
+            ("copies", &self.copies),
+            ("notes", &self.notes),
+            ("page", &self.page),
+            ("fax", &self.fax),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("pages", &self.pages),
+        ]
+    }
+
     fn from_words(words: [String; 8], digits: [char; 10]) -> Labels {
         let [reference, copies, notes, page, fax, from, to, pages] = words;
         Labels {
