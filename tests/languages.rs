@@ -337,6 +337,11 @@ fn a_campaign_sets_its_own_words_for_a_language() {
     let run = c.expect_invalid(&["check"], "labels.be.signature: unknown label `signature`");
     run.expect_stderr("labels.be.page: label `page` needs both {page} and {pages}");
     assert!(run.stderr.contains("campaign.toml:"), "{}", run.stderr);
+    c.write(
+        "letters/test/campaign.toml",
+        &format!("{toml}\n[labels.be]\npage = 3\n"),
+    );
+    c.expect_invalid(&["check"], "`labels.be.page` must be text in quotes");
 }
 
 /// The campaign plus a recipient in Swahili, a language with no built-in labels.
