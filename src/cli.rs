@@ -145,7 +145,7 @@ impl Command {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start a new campaign directory from the bundled example.
+    /// Start a new campaign directory from the bundled example, or blank (--blank --lang TAG).
     ///
     /// Writes recipients.toml, appeal.toml (sender defaults, SMTP commented out, no secrets)
     /// and letters/duambekov/; refuses to overwrite any existing file.
