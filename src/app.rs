@@ -15,12 +15,17 @@ use crate::term::print_problems;
 pub fn run(cli: Cli) -> Result<Exit> {
     let mut common = cli.common();
     match cli.command {
-        Command::Init { ref dir } => {
+        Command::Init {
+            ref dir, ref lang, ..
+        } => {
             let dir = dir
                 .clone()
                 .or_else(|| common.directory.clone())
                 .unwrap_or_else(|| ".".into());
-            commands::init::init(&dir, common.quiet)?;
+            match lang {
+                Some(lang) => commands::init::blank(&dir, lang, common.quiet)?,
+                None => commands::init::init(&dir, common.quiet)?,
+            }
             Ok(Exit::Success)
         }
         Command::Mark { what, ref note, .. } => {

@@ -145,7 +145,7 @@ impl Command {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start a new campaign directory from the bundled example.
+    /// Start a new campaign directory from the bundled example, or blank (--blank --lang TAG).
     ///
     /// Writes recipients.toml, appeal.toml (sender defaults, SMTP commented out, no secrets)
     /// and letters/duambekov/; refuses to overwrite any existing file.
@@ -154,6 +154,15 @@ pub enum Command {
     Init {
         /// Directory to create or fill (default: the current directory).
         dir: Option<PathBuf>,
+        /// Start from a blank campaign instead of the example: one recipient and one letter
+        /// template in the --lang language, every placeholder in [brackets].
+        ///
+        /// Example: appeal init --blank --lang be my-campaign
+        #[arg(long, requires = "lang")]
+        blank: bool,
+        /// The blank campaign's language: a BCP 47 tag (be, uk, ar, pt-BR, zh-Hant, ...).
+        #[arg(long, value_name = "TAG", requires = "blank")]
+        lang: Option<String>,
     },
 
     /// Validate recipients, campaign, templates and sender; render every letter in memory.

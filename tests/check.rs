@@ -75,7 +75,8 @@ fn preview_renders_each_language_and_date() {
         .expect_stdout("3 letters (2 by email, 1 on paper)")
         .expect_stdout("Уважаемый Аскар Шакирович!")
         .expect_stdout("А. Ш. Шакирову")
-        .expect_stdout("London, 14 июля 2014 г.")
+        // CLDR's long date keeps "2014 г." together with a narrow no-break space.
+        .expect_stdout("London, 14 июля 2014\u{202f}г.")
         .expect_stdout("London, 14 July 2014")
         .expect_stdout("Dear Sir or Madam,")
         .expect_stdout("Written on 14 July 2014.")
@@ -293,10 +294,14 @@ fn check_reports_every_problem_at_once() {
             "id = \"president\"",
             "id = \"President\"",
         )
-        .edit("recipients.toml", "language = \"ru\"", "language = \"de\"");
+        .edit(
+            "recipients.toml",
+            "language = \"ru\"",
+            "language = \"de_DE\"",
+        );
     let run = c.expect_invalid(&["check"], "not-an-address");
     run.expect_stderr("recipient id `President`")
-        .expect_stderr("unsupported language `de`")
+        .expect_stderr("language `de_DE` is not a BCP 47 language tag")
         .expect_stderr("3 errors, 0 warnings; nothing was written");
 }
 

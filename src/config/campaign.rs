@@ -107,14 +107,13 @@ pub(crate) fn check_languages(
 ) {
     if let Some(lang) = lang {
         if !campaign.has_language(lang) {
-            let have: Vec<&str> = campaign.templates.keys().map(String::as_str).collect();
             problems.error(
                 &campaign.dir_shown(),
                 None,
                 format!(
                     "--lang {lang}: the campaign has no {} (it has: {})",
                     template_file_name(lang, &campaign.language),
-                    have.join(", ")
+                    languages(campaign)
                 ),
             );
         }
@@ -125,19 +124,26 @@ pub(crate) fn check_languages(
             .language
             .clone()
             .unwrap_or_else(|| campaign.language.clone());
-        if locale::is_supported(&lang) && !campaign.has_language(&lang) {
+        if locale::tag_problem(&lang).is_none() && !campaign.has_language(&lang) {
             problems.error(
                 recipients_file,
                 r.language_position.or(Some(r.id_position)),
                 format!(
-                    "recipient `{}` is written to in `{lang}` but {} does not exist",
+                    "recipient `{}` is written to in `{lang}` but {} does not exist (the campaign has: {})",
                     r.id,
                     campaign
                         .dir_shown()
                         .join(template_file_name(&lang, &campaign.language))
-                        .display()
+                        .display(),
+                    languages(campaign)
                 ),
             );
         }
     }
+}
+
+/// The languages the campaign has a template for: "en, kk, ru".
+fn languages(campaign: &Campaign) -> String {
+    let have: Vec<&str> = campaign.templates.keys().map(String::as_str).collect();
+    have.join(", ")
 }

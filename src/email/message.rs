@@ -337,11 +337,7 @@ fn headers_inner(letter: &Letter, to: &str, to_name: &str, ctx: &MailContext) ->
     let to_name = display_name(to_name, "recipient name")?;
     // The campaign's reference goes in the subject too, so a reply can be matched to it.
     let subject = match &letter.reference {
-        Some(r) => format!(
-            "{} [{} {r}]",
-            letter.subject,
-            crate::model::locale::labels(&letter.language).reference
-        ),
+        Some(r) => format!("{} [{} {r}]", letter.subject, letter.labels.reference),
         None => letter.subject.clone(),
     };
     if let Some(why) = unsafe_char(&subject) {
@@ -510,6 +506,9 @@ mod tests {
             copies_to: vec![],
             title: "t".into(),
             fax_to: None,
+            labels: std::sync::Arc::new(
+                crate::model::locale::Labels::builtin("en").expect("English labels"),
+            ),
         }
     }
 

@@ -2,15 +2,16 @@
 //! signatory's contact block at the end, as in the text part.
 
 use crate::letter::{Block, Letter, Span};
-use crate::model::locale;
 
 impl Letter {
     /// The letter as HTML for the email's alternative part: the same blocks as
     /// [`Letter::email_text`], escaped, ending with the same contact block.
     pub fn to_html(&self) -> String {
-        let labels = locale::labels(&self.language);
+        let labels = &self.labels;
         let mut out = String::from("<!DOCTYPE html>\n<html lang=\"");
         out.push_str(&self.language);
+        out.push_str("\" dir=\"");
+        out.push_str(self.direction());
         out.push_str("\"><head><meta charset=\"utf-8\"><title>");
         out.push_str(&escape_html(&self.subject));
         out.push_str("</title></head>\n<body style=\"font-family: sans-serif; max-width: 40em; line-height: 1.45\">\n");
@@ -24,14 +25,14 @@ impl Letter {
         if !self.copies_to.is_empty() {
             out.push_str(&format!(
                 "<p>{}: {}</p>\n",
-                labels.copies,
+                escape_html(&labels.copies),
                 escape_html(&self.copies_to.join("; "))
             ));
         }
         if !self.notes.is_empty() {
             out.push_str(&format!(
                 "<hr>\n<p><small>{}</small></p>\n<ol style=\"font-size: smaller\">\n",
-                labels.notes
+                escape_html(&labels.notes)
             ));
             for n in &self.notes {
                 out.push_str("<li>");
@@ -47,6 +48,25 @@ impl Letter {
         );
         out.push_str("</body>\n</html>\n");
         out
+    }
+}
+
+impl Letter {
+    /// "rtl" or "ltr": the direction of the letter's first strongly directional character
+    /// (UAX #9, rules P2 and P3) in its salutation and body; "ltr" if it has none.
+    pub fn direction(&self) -> &'static str {
+        let mut text = self.salutation.clone();
+        text.push('\n');
+        for block in &self.body {
+            if let Block::Paragraph(spans) = block {
+                text.push_str(&crate::letter::spans_text(spans));
+                text.push('\n');
+            }
+        }
+        match unicode_bidi::get_base_direction_full(text.as_str()) {
+            unicode_bidi::Direction::Rtl => "rtl",
+            _ => "ltr",
+        }
     }
 }
 

@@ -9,11 +9,13 @@ mod text;
 
 pub use markdown::parse_markdown;
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::diag::Diagnostic;
 use crate::model::campaign::Campaign;
-use crate::model::locale;
+use crate::model::locale::{self, Labels};
 use crate::model::recipients::{Addressee, Recipient};
 use crate::model::sender::Sender;
 
@@ -93,6 +95,8 @@ pub struct Letter {
     pub title: String,
     /// Set for a fax sent without a gateway: the number the PDF's cover line names.
     pub fax_to: Option<String>,
+    /// The words the tool prints around the letter, in its language.
+    pub labels: Arc<Labels>,
 }
 
 /// Everything a template can see, as JSON.
@@ -153,6 +157,13 @@ pub fn build(
     lang: &str,
     today: jiff::civil::Date,
 ) -> Result<Letter, Diagnostic> {
+    let labels = campaign.labels.get(lang).cloned().ok_or_else(|| {
+        Diagnostic::error(
+            &campaign.file,
+            None,
+            format!("no labels for language `{lang}`"),
+        )
+    })?;
     let addressee = recipient.addressee(lang);
     let today_text = locale::format_date(lang, today);
     let data = template_data(campaign, recipient, &addressee, sender, lang, &today_text);
@@ -188,6 +199,7 @@ pub fn build(
         copies_to: campaign.copies_to.clone(),
         title: campaign.title.clone(),
         fax_to: None,
+        labels,
     })
 }
 

@@ -2,7 +2,6 @@
 //! with the signatory's contact block after it, the email's text part.
 
 use crate::letter::{Block, Letter, spans_text};
-use crate::model::locale;
 
 /// The width of an email's text part, in columns.
 pub const EMAIL_WIDTH: usize = 72;
@@ -56,7 +55,7 @@ impl Letter {
     /// The letter as plain text, `width` columns wide: what an email body or a preview shows.
     /// With `full`, the sender and recipient blocks and the date line come first, as on paper.
     pub fn to_text(&self, width: usize, full: bool) -> String {
-        let labels = locale::labels(&self.language);
+        let labels = &self.labels;
         let mut out = String::new();
         if full {
             out.push_str(&self.sender.name);
@@ -191,6 +190,9 @@ mod tests {
             copies_to: vec![],
             title: "t".into(),
             fax_to: None,
+            labels: std::sync::Arc::new(
+                crate::model::locale::Labels::builtin("en").expect("English labels"),
+            ),
         }
     }
 

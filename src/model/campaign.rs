@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use handlebars::Handlebars;
 use serde::Deserialize;
@@ -10,7 +11,7 @@ use serde_json::Value;
 use toml::Spanned;
 
 use crate::diag::{Diagnostic, Problems, Source, unsafe_char};
-use crate::model::locale;
+use crate::model::locale::{self, Labels};
 use crate::model::recipients::valid_id;
 use crate::model::templates::{self, render_diagnostic};
 pub use crate::model::templates::{SOURCE_NOTE_PREFIX, variant_index};
@@ -72,6 +73,8 @@ pub struct Campaign {
     pub sources: Vec<SourceRef>,
     /// Template file (as shown to the user) per language.
     pub templates: BTreeMap<String, PathBuf>,
+    /// The words the tool prints, for each language with a template.
+    pub labels: BTreeMap<String, Arc<Labels>>,
     /// Where `campaign.toml` is, as shown to the user.
     pub file: PathBuf,
     registry: Handlebars<'static>,
@@ -101,6 +104,8 @@ struct RawCampaign {
     facts: toml::Table,
     #[serde(default)]
     source: Vec<RawSource>,
+    #[serde(default)]
+    labels: locale::RawLabels,
 }
 
 #[derive(Deserialize)]
@@ -192,18 +197,10 @@ impl Checker<'_> {
     }
 
     fn default_language(&mut self, value: &Spanned<String>) -> String {
-        let language = value.get_ref().clone();
-        if !locale::is_supported(&language) {
-            self.error(
-                &value.span(),
-                format!(
-                    "unsupported language `{}` (supported: {})",
-                    language.escape_debug(),
-                    locale::LANGUAGES.join(", ")
-                ),
-            );
+        if let Some(why) = locale::tag_problem(value.get_ref()) {
+            self.error(&value.span(), format!("language {why}"));
         }
-        language
+        value.get_ref().clone()
     }
 
     /// With `cc_email`, each entry is also an address every email is copied to.
@@ -268,15 +265,8 @@ impl Checker<'_> {
     ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         for (lang, value) in map {
-            if !locale::is_supported(lang.get_ref()) {
-                self.error(
-                    &lang.span(),
-                    format!(
-                        "{what}: unsupported language `{}` (supported: {})",
-                        lang.get_ref().escape_debug(),
-                        locale::LANGUAGES.join(", ")
-                    ),
-                );
+            if let Some(why) = locale::tag_problem(lang.get_ref()) {
+                self.error(&lang.span(), format!("{what}: {why}"));
             }
             let v = self.text(value, &format!("{what}.{}", lang.get_ref()));
             out.insert(lang.get_ref().clone(), v);
@@ -353,9 +343,19 @@ fn compile_templates(
         let other = template_language(&file_name);
         let lang = other.unwrap_or(language).to_string();
         let shown_path = shown.join(&file_name);
-        if other.is_some() && (!locale::is_supported(&lang) || lang == language) {
-            problems.error(&shown_path, None, format!("template for unsupported or duplicate language `{}` (supported: {}; the default language's template is letter.md.hbs)", lang.escape_debug(), locale::LANGUAGES.join(", ")));
-            continue;
+        if other.is_some() {
+            let why = if lang == language {
+                Some(format!(
+                    "`{lang}` is the default language, whose template is letter.md.hbs"
+                ))
+            } else {
+                locale::tag_problem(&lang)
+                    .map(|why| format!("{why} (a template is letter.<language tag>.md.hbs)"))
+            };
+            if let Some(why) = why {
+                problems.error(&shown_path, None, why);
+                continue;
+            }
         }
         let text = match text {
             Ok(t) => t,
@@ -492,6 +492,8 @@ impl Campaign {
             &mut problems,
         );
         check_template_coverage(dir, shown, &fields, &templates, &mut problems);
+        let languages: Vec<&str> = templates.keys().map(String::as_str).collect();
+        let labels = locale::campaign_labels(&raw.labels, &source, &languages, &mut problems);
 
         let campaign = Campaign {
             name,
@@ -510,6 +512,7 @@ impl Campaign {
             facts,
             sources: fields.sources,
             templates,
+            labels,
             file,
             registry,
         };

@@ -109,20 +109,20 @@ pub fn missing_glyphs(family: &Family, l: &Letter) -> Vec<String> {
 
 /// Every character a letter's PDF will draw: its own text and the words the layout adds.
 pub fn drawn_text(l: &Letter) -> String {
-    let labels = crate::model::locale::labels(&l.language);
+    let labels = &l.labels;
     let mut text = l.all_text();
     for extra in [
-        labels.copies,
-        labels.notes,
-        labels.reference,
-        labels.fax,
-        labels.from,
-        labels.to,
-        labels.pages,
+        &labels.copies,
+        &labels.notes,
+        &labels.reference,
+        &labels.fax,
+        &labels.from,
+        &labels.to,
+        &labels.pages,
     ] {
         text.push_str(extra);
     }
-    text.push_str(&crate::model::locale::page_of(&l.language, 1, 2));
+    text.push_str(&labels.page_of(1, 2));
     text.push_str(" •·.:0123456789");
     text
 }

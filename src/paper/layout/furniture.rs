@@ -2,7 +2,7 @@
 //! numbers of a letter that runs to more than one page, a fax's cover line.
 
 use crate::letter::Letter;
-use crate::model::locale::{self, Labels};
+use crate::model::locale::Labels;
 use crate::paper::geometry::{Geometry, dims};
 use crate::paper::layout::runs::fitted_run;
 use crate::paper::lines::text_width;
@@ -62,7 +62,7 @@ pub(super) fn continuation_header(
 pub(super) fn page_numbers(pages: &mut [Page], letter: &Letter, geo: &Geometry, m: &dyn Metrics) {
     let count = pages.len();
     for (i, page) in pages.iter_mut().enumerate() {
-        let text = locale::page_of(&letter.language, i + 1, count);
+        let text = letter.labels.page_of(i + 1, count);
         let width = text_width(&text, Style::Regular, dims::FOOTER_SIZE, m);
         page.runs.push(Run {
             x: geo.width - geo.right - width,

@@ -12,7 +12,6 @@ mod head;
 mod runs;
 
 use crate::letter::Letter;
-use crate::model::locale;
 use crate::model::settings::Paper;
 use crate::paper::geometry::{Geometry, dims};
 use crate::paper::layout::flow::Flow;
@@ -44,7 +43,7 @@ pub fn address_overflow(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Vec<(
 /// Lays out a letter.
 pub fn layout(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Laid {
     let geo = Geometry::for_paper(paper);
-    let labels = locale::labels(&letter.language);
+    let labels = letter.labels.clone();
 
     let mut first = Page::default();
     furniture::fold_marks(&mut first, &geo);
@@ -151,6 +150,9 @@ mod tests {
             copies_to: vec!["Someone".into()],
             title: "T".into(),
             fax_to: None,
+            labels: std::sync::Arc::new(
+                crate::model::locale::Labels::builtin("en").expect("English labels"),
+            ),
         }
     }
 
