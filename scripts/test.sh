@@ -15,6 +15,8 @@ command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 [ -x /usr/sbin/smtp-sink ] || missing+=(postfix)
+# chromium: tests/report.rs opens the report page headless (DOM and screenshot).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     # postfix: install it without configuring a mail system (no questions, nothing started).

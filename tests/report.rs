@@ -309,6 +309,21 @@ fn the_page_shows_each_authority_in_chromium_and_escapes_answers() {
         "a page with text and charts, not a blank: {} bytes",
         png.len()
     );
+    // Printed, it is A4, and every authority's row is on paper.
+    let pdf = dir.join("report.pdf");
+    let arg = format!("--print-to-pdf={}", pdf.display());
+    chromium(&page, &[&arg, "--no-pdf-header-footer"]).expect_code(0);
+    let info = common::pdf_tool("pdfinfo", &[], &pdf);
+    assert!(info.contains(" pts (A4)"), "A4 pages:\n{info}");
+    let printed = common::pdf_text(&pdf);
+    for name in [
+        "Nursultan Nazarbayev",
+        "Erlan Idrisov",
+        "All authorities",
+        "Ответ на",
+    ] {
+        assert!(printed.contains(name), "{name} printed:\n{printed}");
+    }
     if let Some(keep) = std::env::var_os("APPEAL_KEEP_REPORT_PNG") {
         std::fs::copy(&shot, keep).expect("keep the screenshot");
     }

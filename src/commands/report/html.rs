@@ -27,7 +27,7 @@ thead th { border-bottom: 2px solid #333; font-size: 9pt; font-weight: 600 }
 tfoot th, tfoot td { border-top: 2px solid #333; font-weight: 600 }
 .n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap }
 .id { color: #555; font-family: 'DejaVu Sans Mono', monospace; font-size: 8.5pt }
-.subject { overflow-wrap: anywhere }
+.subject { overflow-wrap: anywhere; width: 36% }
 .charts { display: flex; flex-wrap: wrap; gap: 4px 16px }
 figure { margin: 0 0 8px; width: 84mm }
 figcaption { font-weight: 600; font-size: 9.5pt }
