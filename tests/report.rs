@@ -478,3 +478,24 @@ fn a_link_planted_at_the_page_is_refused() {
         .expect_stderr("refusing to write through a symbolic link");
     assert_eq!(std::fs::read_to_string(&target).expect("read"), "keep me");
 }
+
+#[test]
+fn failed_letters_get_a_column_only_when_there_are_some() {
+    let server = Server::start(&["--reject", "ombudsman-kz@mail.ru"]);
+    let camp = example();
+    let dir = camp.path();
+    common::run_in(dir, &["send", "--yes", "--smtp", &server.url()]).expect_code(1);
+    common::run_in(dir, &["report"]).expect_code(0);
+    let page = dir.join("out/duambekov/report.html");
+    let dom = chromium(&page, &["--dump-dom"]).stdout;
+    let ombudsman = row_counts(&dom, "ombudsman", "email");
+    assert_eq!(ombudsman.get("failed"), Some(&1), "{ombudsman:?}");
+    assert_eq!(ombudsman.get("sent"), Some(&0));
+    assert_eq!(
+        row_counts(&dom, "interior", "email").get("failed"),
+        Some(&0)
+    );
+    assert!(dom.contains(">Failed</th>"));
+    assert!(!dom.contains(">In doubt</th>"), "no letter is in doubt");
+    assert!(dom.contains("No answer has been read from the mailbox yet"));
+}

@@ -70,7 +70,6 @@ impl Counts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Answer {
     pub recipient: String,
-    pub channel: Channel,
     /// The signatory of the letter answered, `None` for a letter without one.
     pub signatory: Option<String>,
     /// Who the letter was sent as (the ledger's sender identity).
@@ -124,11 +123,17 @@ impl Ledger {
             .transpose()
             .context("recipient ids")?;
         let read = || -> Result<Report> {
-            Ok(Report {
-                tallies: tallies(&self.conn, campaign, only.as_deref())?,
-                answers: answers(&self.conn, campaign, only.as_deref())?,
-                days: days(&self.conn, campaign, only.as_deref())?,
-            })
+            // One read transaction: the three queries see the same ledger, whatever a running
+            // `send` or `inbox` commits meanwhile.
+            let tx = self.conn.unchecked_transaction()?;
+            let only = only.as_deref();
+            let report = Report {
+                tallies: tallies(&tx, campaign, only)?,
+                answers: answers(&tx, campaign, only)?,
+                days: days(&tx, campaign, only)?,
+            };
+            tx.rollback()?;
+            Ok(report)
         };
         read().with_context(|| format!("cannot read the ledger {}", self.path.display()))
     }
@@ -203,7 +208,7 @@ fn tallies(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<
 fn answers(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<Answer>> {
     let sql = format!(
         "WITH {PICKED}
-         SELECT p.recipient, p.channel, p.signatory, p.sender,
+         SELECT p.recipient, p.signatory, p.sender,
                 m.sender, m.subject, m.dated, m.read_at, m.saved
          FROM mailbox_events m JOIN picked p ON p.id = m.letter
          WHERE m.kind = 'reply'
@@ -211,18 +216,16 @@ fn answers(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params![campaign, only], |r| {
-        let signatory: String = r.get(2)?;
-        let name: String = r.get(1)?;
+        let signatory: String = r.get(1)?;
         Ok(Answer {
             recipient: r.get(0)?,
-            channel: channel(&name).unwrap_or(Channel::Email),
             signatory: (!signatory.is_empty()).then_some(signatory),
-            letter_sender: r.get(3)?,
-            from: r.get(4)?,
-            subject: r.get(5)?,
-            dated: r.get(6)?,
-            read_at: r.get(7)?,
-            saved: r.get(8)?,
+            letter_sender: r.get(2)?,
+            from: r.get(3)?,
+            subject: r.get(4)?,
+            dated: r.get(5)?,
+            read_at: r.get(6)?,
+            saved: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -273,4 +276,127 @@ fn channel(s: &str) -> Option<Channel> {
     [Channel::Email, Channel::Post, Channel::Fax]
         .into_iter()
         .find(|c| c.as_str() == s)
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::params;
+
+    use super::super::{Flags, Key, Ledger};
+    use crate::letter::LetterKey;
+    use crate::model::recipients::Channel;
+
+    const HASH: &str = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+
+    fn key(signatory: &str, recipient: &str, channel: Channel) -> Key {
+        let letter = LetterKey {
+            campaign: "c".into(),
+            signatory: Some(signatory.into()),
+            recipient: recipient.into(),
+        };
+        Key::new(&letter, "staff@example.org", channel)
+    }
+
+    fn sent(l: &mut Ledger, k: &Key, mid: &str) {
+        let super::super::Decision::Send(a) = l.decide(k, HASH, Flags::default()).unwrap() else {
+            panic!("not to send");
+        };
+        l.mark_pending(&a, mid, HASH).unwrap();
+        l.mark_data_started(k).unwrap();
+        l.mark_sent(k, "250 ok").unwrap();
+    }
+
+    fn mailbox(l: &Ledger, k: &Key, kind: &str, dated: &str) {
+        l.conn
+            .execute(
+                "INSERT INTO mailbox_events (letter, kind, read_at, dated)
+                 SELECT id, ?4, '2014-07-20T00:00:00Z', ?5 FROM letters
+                 WHERE signatory = ?1 AND recipient = ?2 AND channel = ?3",
+                params![
+                    k.letter.signatory,
+                    k.letter.recipient,
+                    k.channel.as_str(),
+                    kind,
+                    dated
+                ],
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn letters_count_by_the_rules_and_recipients_narrow_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0: jiff::Timestamp = "2014-07-14T10:00:00Z".parse().unwrap();
+        let mut l = Ledger::open(dir.path()).unwrap().with_clock(move || t0);
+        let (a, b, c) = (
+            key("s1", "om", Channel::Email),
+            key("s2", "om", Channel::Email),
+            key("s3", "om", Channel::Email),
+        );
+        sent(&mut l, &a, "<1@x>");
+        sent(&mut l, &b, "<2@x>");
+        sent(&mut l, &c, "<3@x>");
+        // A reply event counts as answered even while the state still says sent; a hard
+        // bounce counts in state bounced; a soft bounce only by its count.
+        mailbox(&l, &a, "reply", "2014-07-16T23:30:00-02:00");
+        l.conn
+            .execute(
+                "UPDATE letters SET state = 'bounced' WHERE signatory = 's2'",
+                [],
+            )
+            .unwrap();
+        mailbox(&l, &b, "hard_bounce", "2014-07-15T10:00:00Z");
+        l.conn
+            .execute(
+                "UPDATE letters SET soft_bounces = 2 WHERE signatory = 's3'",
+                [],
+            )
+            .unwrap();
+        let post = key("s1", "pres", Channel::Post);
+        l.mark_written(&post, std::path::Path::new("p.pdf"), HASH)
+            .unwrap();
+        l.mark_failed(&key("s2", "pres", Channel::Email), "550 no")
+            .unwrap();
+
+        let r = l.report("c", None).unwrap();
+        assert_eq!(r.tallies.len(), 3);
+        let om = &r.tallies[0].counts;
+        assert_eq!(
+            (r.tallies[0].recipient.as_str(), r.tallies[0].channel),
+            ("om", Channel::Email)
+        );
+        assert_eq!(
+            (om.letters, om.sent, om.bounced, om.soft_bounced),
+            (3, 3, 1, 1)
+        );
+        assert_eq!((om.answered, om.auto_replied, om.failed), (1, 0, 0));
+        let pres_email = &r.tallies[1].counts;
+        assert_eq!(
+            (pres_email.letters, pres_email.failed, pres_email.sent),
+            (1, 1, 0)
+        );
+        let pres_post = &r.tallies[2].counts;
+        assert_eq!((pres_post.written, pres_post.sent), (1, 0));
+        // The reply's own date, in UTC, is its day.
+        let days: Vec<(&str, u64, u64)> = r
+            .days
+            .iter()
+            .map(|d| (d.day.as_str(), d.bounced, d.answered))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                ("2014-07-14", 0, 0),
+                ("2014-07-15", 1, 0),
+                ("2014-07-17", 0, 1)
+            ]
+        );
+        assert_eq!((r.days[0].sent, r.days[0].written), (3, 1));
+        assert_eq!(r.answers.len(), 1);
+
+        let only = l.report("c", Some(&["pres".to_string()])).unwrap();
+        assert_eq!(only.tallies.len(), 2);
+        assert!(only.answers.is_empty());
+        assert!(l.report("other", None).unwrap().tallies.is_empty());
+    }
 }
