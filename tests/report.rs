@@ -25,39 +25,36 @@ fn campaign_after_sending() -> (tempfile::TempDir, String) {
     let dir = camp.path();
     add_smtp_table(dir, "from = \"Campaign <campaign@example.org>\"");
     let csv = dir.join("signatories.csv");
-    std::fs::write(
-        &csv,
-        "id,name,email,city\ns001,Anna Nowak,anna@example.org,Kraków\ns002,Ben Okoro,ben@example.net,Leeds\n",
-    )
-    .expect("write");
+    let rows = "s001,Anna Nowak,anna@example.org,Kraków\ns002,Ben Okoro,ben@example.net,Leeds\n";
+    std::fs::write(&csv, format!("id,name,email,city\n{rows}")).expect("write");
     let csv = csv.to_str().expect("utf8").to_string();
+    let url = server.url();
     let sent = common::run_in(
         dir,
-        &[
-            "send",
-            "--yes",
-            "--signatories",
-            &csv,
-            "--smtp",
-            &server.url(),
-        ],
+        &["send", "--yes", "--signatories", &csv, "--smtp", &url],
     );
     sent.expect_code(0);
     assert!(sent.stdout.contains("6 sent, 4 written"), "{}", sent.stdout);
     assert_eq!(server.messages().len(), 6);
+    let only = ["--only", "s001/president"];
     common::run_in(
         dir,
-        &[
-            "mark",
-            "posted",
-            "--signatories",
-            &csv,
-            "--only",
-            "s001/president",
-        ],
+        &[&["mark", "posted", "--signatories", &csv][..], &only].concat(),
     )
     .expect_code(0);
-    let mail = |kind, signatory, recipient, dated, subject| Mail {
+    read_the_mailbox(dir);
+    (camp, csv)
+}
+
+/// One message about the letter of `signatory` to `recipient`, from a postmaster.
+fn mail<'a>(
+    kind: Kind,
+    signatory: &'a str,
+    recipient: &'a str,
+    dated: &'a str,
+    subject: &'a str,
+) -> Mail<'a> {
+    Mail {
         kind,
         signatory: Some(signatory),
         recipient,
@@ -65,7 +62,11 @@ fn campaign_after_sending() -> (tempfile::TempDir, String) {
         sender: "postmaster@mail.example.kz",
         subject,
         raw: None,
-    };
+    }
+}
+
+/// What the mailbox brought, recorded by the stand-in for `appeal inbox`.
+fn read_the_mailbox(dir: &Path) {
     let c = "duambekov";
     let hard = "Undelivered Mail Returned to Sender";
     record(
@@ -106,40 +107,27 @@ fn campaign_after_sending() -> (tempfile::TempDir, String) {
     let raw = format!(
         "From: Office <office@ombudsman.example.kz>\r\nSubject: {HOSTILE_SUBJECT}\r\n\r\nWe received your letter.\r\n"
     );
-    record(
-        dir,
-        c,
-        &Mail {
-            sender: "Ombudsman's office <office@ombudsman.example.kz>",
-            raw: Some(("s001 ombudsman 1.eml", raw.as_bytes())),
-            ..mail(
-                Kind::Reply,
-                "s001",
-                "ombudsman",
-                "2014-07-16T10:15:00+06:00",
-                HOSTILE_SUBJECT,
-            )
-        },
-    );
-    record(
-        dir,
-        c,
-        &Mail {
-            sender: "Секретариат <office@ombudsman.example.kz>",
-            raw: Some((
-                "s002-ombudsman.eml",
-                "Subject: Ответ\r\n\r\nОтвет.\r\n".as_bytes(),
-            )),
-            ..mail(
-                Kind::Reply,
-                "s002",
-                "ombudsman",
-                "2014-07-17T09:00:00Z",
-                "Ответ на обращение",
-            )
-        },
-    );
-    (camp, csv)
+    let dated = "2014-07-16T10:15:00+06:00";
+    let answer = Mail {
+        sender: "Ombudsman's office <office@ombudsman.example.kz>",
+        raw: Some(("s001 ombudsman 1.eml", raw.as_bytes())),
+        ..mail(Kind::Reply, "s001", "ombudsman", dated, HOSTILE_SUBJECT)
+    };
+    record(dir, c, &answer);
+    let raw = "Subject: Ответ\r\n\r\nОтвет.\r\n";
+    let subject = "Ответ на обращение";
+    let answer = Mail {
+        sender: "Секретариат <office@ombudsman.example.kz>",
+        raw: Some(("s002-ombudsman.eml", raw.as_bytes())),
+        ..mail(
+            Kind::Reply,
+            "s002",
+            "ombudsman",
+            "2014-07-17T09:00:00Z",
+            subject,
+        )
+    };
+    record(dir, c, &answer);
 }
 
 /// What each authority's letters by each channel should count, as the page's table and the
@@ -230,7 +218,14 @@ fn the_page_shows_each_authority_in_chromium_and_escapes_answers() {
     assert_eq!(status_before, status_after);
 
     let page = dir.join("out/duambekov/report.html");
-    let html = std::fs::read_to_string(&page).expect("the page");
+    check_source(&std::fs::read_to_string(&page).expect("the page"));
+    let dom = chromium(&page, &["--dump-dom"]);
+    check_dom(&dom.expect_code(0).stdout, dir);
+    check_screenshot_and_print(&page, dir);
+}
+
+/// The page's own text: a document with a language, nothing fetched from elsewhere, A4.
+fn check_source(html: &str) {
     assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
     for outside in ["<script", "<img", "<link", "<iframe", "url(", "@import"] {
         assert!(!html.contains(outside), "the page holds {outside}");
@@ -242,12 +237,13 @@ fn the_page_shows_each_authority_in_chromium_and_escapes_answers() {
         "no address but the SVG namespace"
     );
     assert!(html.contains("@page { size: A4; margin: 15mm }"));
+}
 
-    let dom = chromium(&page, &["--dump-dom"]);
-    dom.expect_code(0);
-    let dom = dom.stdout;
+/// The page as Chromium built it: each authority's counts, the answers escaped and linked,
+/// the days, a chart per authority.
+fn check_dom(dom: &str, dir: &Path) {
     for ((recipient, channel), want) in expected() {
-        let got = row_counts(&dom, recipient, channel);
+        let got = row_counts(dom, recipient, channel);
         for (key, n) in KEYS.iter().zip(want) {
             assert_eq!(
                 got.get(*key),
@@ -292,11 +288,14 @@ fn the_page_shows_each_authority_in_chromium_and_escapes_answers() {
     }
     assert_eq!(dom.matches("<svg").count(), 5, "one chart per authority");
     assert!(dom.contains("<title id=\"chart0-t\">"));
+}
 
+/// A screenshot that is a real picture of the page, and a printout on A4 that has every row.
+fn check_screenshot_and_print(page: &Path, dir: &Path) {
     let shot = dir.join("report.png");
     let arg = format!("--screenshot={}", shot.display());
     chromium(
-        &page,
+        page,
         &[&arg, "--window-size=1200,1600", "--hide-scrollbars"],
     )
     .expect_code(0);
@@ -312,7 +311,7 @@ fn the_page_shows_each_authority_in_chromium_and_escapes_answers() {
     // Printed, it is A4, and every authority's row is on paper.
     let pdf = dir.join("report.pdf");
     let arg = format!("--print-to-pdf={}", pdf.display());
-    chromium(&page, &[&arg, "--no-pdf-header-footer"]).expect_code(0);
+    chromium(page, &[&arg, "--no-pdf-header-footer"]).expect_code(0);
     let info = common::pdf_tool("pdfinfo", &[], &pdf);
     assert!(info.contains(" pts (A4)"), "A4 pages:\n{info}");
     let printed = common::pdf_text(&pdf);
