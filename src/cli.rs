@@ -97,7 +97,7 @@ impl Command {
         match self {
             Command::Init { .. } | Command::Completions { .. } | Command::Man => vec![],
             Command::Mark { select, batch, .. } => vec![select, batch],
-            Command::Report { select, .. } => vec![select],
+            Command::Report { select, batch, .. } => vec![select, batch],
             Command::List {
                 select, letters, ..
             } => vec![select, letters],
@@ -271,6 +271,8 @@ pub enum Command {
         json: bool,
         #[command(flatten)]
         select: Select,
+        #[command(flatten)]
+        batch: Batch,
     },
 
     /// Print a shell completion script.

@@ -399,13 +399,40 @@ fn json_has_the_same_counts_and_the_answers() {
     assert_eq!(v["timeline"][1]["bounced"], 1);
     assert_eq!(v["timeline"][1]["soft_bounced"], 1);
     assert_eq!(v["timeline"][1]["auto_replied"], 1);
+}
 
+#[test]
+fn only_and_signatories_narrow_the_report() {
+    let (camp, _) = campaign_after_sending();
+    let dir = camp.path();
     // --only narrows it to some authorities.
     let only = common::run_in(dir, &["report", "--json", "--only", "ombudsman"]);
     let v: serde_json::Value = serde_json::from_str(&only.expect_code(0).stdout).expect("JSON");
     assert_eq!(v["authorities"].as_array().expect("authorities").len(), 1);
     assert_eq!(v["totals"]["letters"], 2);
     assert_eq!(v["totals"]["answered"], 2);
+
+    // --signatories narrows it to their letters.
+    let one = dir.join("s002.csv");
+    std::fs::write(&one, "id,name,email\ns002,Ben Okoro,ben@example.net\n").expect("write");
+    let args = [
+        "report",
+        "--json",
+        "--signatories",
+        one.to_str().expect("utf8"),
+    ];
+    let run = common::run_in(dir, &args);
+    let v: serde_json::Value = serde_json::from_str(&run.expect_code(0).stdout).expect("JSON");
+    let t = &v["totals"];
+    let got = [
+        &t["letters"],
+        &t["sent"],
+        &t["bounced"],
+        &t["soft_bounced"],
+        &t["answered"],
+    ];
+    assert_eq!(got, [5, 3, 0, 1, 1]);
+    assert_eq!(v["answers"][0]["signatory"], "s002");
 }
 
 #[test]

@@ -115,18 +115,21 @@ pub struct Report {
 }
 
 impl Ledger {
-    /// The report of `campaign`, for the letters to `recipients` (every recipient when
-    /// `None`). Reads only.
-    pub fn report(&self, campaign: &str, recipients: Option<&[String]>) -> Result<Report> {
-        let only = recipients
-            .map(serde_json::to_string)
-            .transpose()
-            .context("recipient ids")?;
+    /// The report of `campaign`, for the letters to `recipients` from `signatories` (every
+    /// one when `None`). Reads only.
+    pub fn report(
+        &self,
+        campaign: &str,
+        recipients: Option<&[String]>,
+        signatories: Option<&[String]>,
+    ) -> Result<Report> {
+        let json = |ids: Option<&[String]>| ids.map(serde_json::to_string).transpose();
+        let only = (json(recipients)?, json(signatories)?);
         let read = || -> Result<Report> {
             // One read transaction: the three queries see the same ledger, whatever a running
             // `send` or `inbox` commits meanwhile.
             let tx = self.conn.unchecked_transaction()?;
-            let only = only.as_deref();
+            let only = (only.0.as_deref(), only.1.as_deref());
             let report = Report {
                 tallies: tallies(&tx, campaign, only)?,
                 answers: answers(&tx, campaign, only)?,
@@ -139,13 +142,18 @@ impl Ledger {
     }
 }
 
-/// The letters of the campaign, narrowed to the recipients in the JSON array `?2` (all when
-/// it is NULL), as a common table expression every query starts from.
+/// The letters of the campaign, narrowed to the recipients in the JSON array `?2` and the
+/// signatories in `?3` (all when NULL), as a common table expression every query starts from.
 const PICKED: &str = "picked AS (
     SELECT * FROM letters
-    WHERE campaign = ?1 AND (?2 IS NULL OR recipient IN (SELECT value FROM json_each(?2))))";
+    WHERE campaign = ?1
+      AND (?2 IS NULL OR recipient IN (SELECT value FROM json_each(?2)))
+      AND (?3 IS NULL OR signatory IN (SELECT value FROM json_each(?3))))";
 
-fn tallies(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<Tally>> {
+/// Recipient ids and signatory ids, each as a JSON array or `None` for every one.
+type Only<'a> = (Option<&'a str>, Option<&'a str>);
+
+fn tallies(conn: &Connection, campaign: &str, only: Only) -> Result<Vec<Tally>> {
     let sql = format!(
         "WITH {PICKED},
          mail AS (
@@ -170,7 +178,7 @@ fn tallies(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<
          ORDER BY recipient, channel"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params![campaign, only], |r| {
+    let rows = stmt.query_map(params![campaign, only.0, only.1], |r| {
         let n = |i: usize| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
         let channel: String = r.get(1)?;
         Ok((
@@ -205,7 +213,7 @@ fn tallies(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<
     Ok(tallies)
 }
 
-fn answers(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<Answer>> {
+fn answers(conn: &Connection, campaign: &str, only: Only) -> Result<Vec<Answer>> {
     let sql = format!(
         "WITH {PICKED}
          SELECT p.recipient, p.signatory, p.sender,
@@ -215,7 +223,7 @@ fn answers(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<
          ORDER BY coalesce(datetime(m.dated), datetime(m.read_at), m.read_at), m.id"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params![campaign, only], |r| {
+    let rows = stmt.query_map(params![campaign, only.0, only.1], |r| {
         let signatory: String = r.get(1)?;
         Ok(Answer {
             recipient: r.get(0)?,
@@ -233,7 +241,7 @@ fn answers(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<
 
 /// Per day (UTC): letters sent and written (each letter once a day, however many attempts),
 /// and what the mailbox brought, by the messages' own dates (when they were read, lacking one).
-fn days(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<Day>> {
+fn days(conn: &Connection, campaign: &str, only: Only) -> Result<Vec<Day>> {
     let sql = format!(
         "WITH {PICKED},
          happened AS (
@@ -257,7 +265,7 @@ fn days(conn: &Connection, campaign: &str, only: Option<&str>) -> Result<Vec<Day
          ORDER BY day"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params![campaign, only], |r| {
+    let rows = stmt.query_map(params![campaign, only.0, only.1], |r| {
         let n = |i: usize| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
         Ok(Day {
             day: r.get(0)?,
@@ -358,7 +366,7 @@ mod tests {
         l.mark_failed(&key("s2", "pres", Channel::Email), "550 no")
             .unwrap();
 
-        let r = l.report("c", None).unwrap();
+        let r = l.report("c", None, None).unwrap();
         assert_eq!(r.tallies.len(), 3);
         let om = &r.tallies[0].counts;
         assert_eq!(
@@ -394,9 +402,12 @@ mod tests {
         assert_eq!((r.days[0].sent, r.days[0].written), (3, 1));
         assert_eq!(r.answers.len(), 1);
 
-        let only = l.report("c", Some(&["pres".to_string()])).unwrap();
+        let only = l.report("c", Some(&["pres".to_string()]), None).unwrap();
         assert_eq!(only.tallies.len(), 2);
         assert!(only.answers.is_empty());
-        assert!(l.report("other", None).unwrap().tallies.is_empty());
+        let s1 = l.report("c", None, Some(&["s1".to_string()])).unwrap();
+        let letters: u64 = s1.tallies.iter().map(|t| t.counts.letters).sum();
+        assert_eq!((letters, s1.answers.len()), (2, 1));
+        assert!(l.report("other", None, None).unwrap().tallies.is_empty());
     }
 }

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::exit::Exit;
 use crate::ledger::{self, Answer, Counts, Day, Ledger, Tally};
 use crate::model::recipients::Channel;
+use crate::model::signatories::SignatoryReader;
 
 /// The page's file name in the campaign's output folder.
 pub const FILE: &str = "report.html";
@@ -70,12 +71,22 @@ pub fn run(config: &Config, out: Option<&Path>, json: bool) -> Result<Exit> {
     };
     let narrowed = !config.typed.only.is_empty() || !config.typed.tag.is_empty();
     let ids: Vec<String> = config.recipients.iter().map(|r| r.id.clone()).collect();
-    let report = ledger.report(name, narrowed.then_some(ids.as_slice()))?;
+    let signatories = signatory_ids(config);
+    let report = ledger.report(
+        name,
+        narrowed.then_some(ids.as_slice()),
+        signatories.as_deref(),
+    )?;
     if report.tallies.is_empty() {
         eprintln!(
             "appeal: the ledger {} has no letter of campaign `{name}`{}: nothing to report",
             ledger.path().display(),
-            if narrowed { " to these recipients" } else { "" }
+            match (narrowed, signatories.is_some()) {
+                (false, false) => "",
+                (true, false) => " to these recipients",
+                (false, true) => " from these signatories",
+                (true, true) => " from these signatories to these recipients",
+            }
         );
         return Ok(Exit::Invalid);
     }
@@ -101,6 +112,14 @@ pub fn run(config: &Config, out: Option<&Path>, json: bool) -> Result<Exit> {
         );
     }
     Ok(Exit::Success)
+}
+
+/// The ids of `--signatories` (already checked by `config`), `None` without the flag.
+fn signatory_ids(config: &Config) -> Option<Vec<String>> {
+    let source = config.signatories_source()?;
+    let shown = config.signatories.as_deref().unwrap_or(source);
+    let reader = SignatoryReader::open(source, shown, false).ok()?;
+    Some(reader.filter_map(Result::ok).filter_map(|s| s.id).collect())
 }
 
 /// Writes the page atomically, making its folder (the output folder by default) if need be.
