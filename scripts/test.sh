@@ -17,6 +17,8 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 [ -x /usr/sbin/smtp-sink ] || missing+=(postfix)
 # tests/languages.rs: DejaVu Sans prints the PDF of an Arabic and a Persian email.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# chromium: tests/report.rs opens the report page headless (DOM and screenshot).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     # postfix: install it without configuring a mail system (no questions, nothing started).

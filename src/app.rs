@@ -31,6 +31,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Mark { what, ref note, .. } => {
             with_config(&common, |c| commands::mark::run(c, what, note.as_deref()))
         }
+        Command::Report { ref out, json, .. } => {
+            with_config(&common, |c| commands::report::run(c, out.as_deref(), json))
+        }
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
         Command::Check { .. } => commands::check::run(&common),

@@ -97,6 +97,7 @@ impl Command {
         match self {
             Command::Init { .. } | Command::Completions { .. } | Command::Man => vec![],
             Command::Mark { select, batch, .. } => vec![select, batch],
+            Command::Report { select, batch, .. } => vec![select, batch],
             Command::List {
                 select, letters, ..
             } => vec![select, letters],
@@ -255,6 +256,28 @@ pub enum Command {
         /// A note kept with the record: who confirmed, a tracking number.
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        batch: Batch,
+    },
+
+    /// Write the campaign's report: one self-contained HTML page (no scripts, no network;
+    /// prints on A4) with, per authority and channel, the letters sent, written, bounced,
+    /// auto-replied and answered, a bar chart, the answers and the campaign's days.
+    ///
+    /// Reads the ledger only (what `send`, `pdf`, `mark` and `inbox` recorded); every letter
+    /// of the campaign counts, whichever signatory signed it. --only and --tag narrow it to
+    /// some authorities. Exits 2 when the ledger has no letter of the campaign.
+    ///
+    /// Example: appeal report --out ~/campaign-report.html
+    Report {
+        /// Write the page here (default: out/<campaign>/report.html).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Print the report as JSON on standard output instead; no file is written.
+        #[arg(long, conflicts_with = "out")]
+        json: bool,
         #[command(flatten)]
         select: Select,
         #[command(flatten)]

@@ -29,6 +29,7 @@ mod layers;
 mod ledger_send;
 mod mail;
 mod pdf;
+mod report;
 mod send;
 mod status;
 mod untrusted;

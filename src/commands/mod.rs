@@ -7,6 +7,7 @@ pub mod init;
 pub mod mark;
 pub mod pdf;
 pub mod remembered;
+pub mod report;
 pub mod send;
 pub mod show;
 pub mod status;

@@ -58,6 +58,8 @@ use crate::letter::LetterKey;
 use crate::model::recipients::Channel;
 use crate::model::sender::Sender;
 
+pub use report::{Answer, COUNTING, Counts, Day, Report, Tally};
+
 /// The directory under the campaign that holds the ledger.
 pub const DIR: &str = ".appeal";
 /// The ledger's file name inside [`DIR`].
@@ -916,6 +918,7 @@ fn describe(state: Option<(State, u32)>) -> String {
     }
 }
 
+mod report;
 mod store;
 #[cfg(test)]
 mod tests;

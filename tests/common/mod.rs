@@ -4,6 +4,7 @@
 //! server in `smtp`.
 
 pub mod bundled;
+pub mod ledger_rows;
 pub mod smtp;
 
 use std::collections::BTreeMap;
