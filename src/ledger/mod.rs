@@ -887,6 +887,7 @@ fn describe(state: Option<(State, u32)>) -> String {
     }
 }
 
+pub mod mailbox;
 mod store;
 #[cfg(test)]
 mod tests;

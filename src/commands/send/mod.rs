@@ -210,6 +210,7 @@ fn mail_context(
         } else {
             Vec::new()
         },
+        bounce: MailContext::for_check(config).bounce,
     };
     Ok((settings, ctx))
 }
