@@ -79,6 +79,23 @@ pub fn run(cli: Cli) -> Result<Exit> {
                 commands::send::command(c, &opts)
             })
         }
+        Command::Inbox {
+            ref imap,
+            ref imap_ca,
+            mark_seen,
+            json,
+            ..
+        } => {
+            let opts = commands::inbox::InboxOptions {
+                imap: crate::email::imap::ImapFlags {
+                    url: imap.clone(),
+                    ca: imap_ca.clone(),
+                },
+                mark_seen,
+                json,
+            };
+            with_config(&common, |c| commands::inbox::run(c, &opts))
+        }
     }
 }
 

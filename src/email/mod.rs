@@ -4,9 +4,11 @@
 //! servers say before it is shown or kept.
 
 mod cut;
+pub mod classify;
 pub mod delivery;
 pub mod filename;
 mod health;
+pub mod imap;
 pub mod message;
 pub mod outbox;
 pub mod reply;

@@ -172,8 +172,12 @@ impl Ledger {
     /// The letter that went out with one of `message_ids` (as in its Message-ID header, with
     /// or without angle brackets) or one of `tokens`; the first found, in that order.
     pub fn find_letter(&self, message_ids: &[String], tokens: &[String]) -> Result<Option<Matched>> {
-        let by_id = format!("SELECT {ENTRY_COLUMNS} FROM letters l WHERE l.message_id = ?1");
-        let by_token = format!("SELECT {ENTRY_COLUMNS} FROM letters l WHERE l.token = ?1");
+        let by_id = format!(
+            "SELECT {ENTRY_COLUMNS} FROM letters l WHERE l.message_id = ?1 AND l.channel = 'email'"
+        );
+        let by_token = format!(
+            "SELECT {ENTRY_COLUMNS} FROM letters l WHERE l.token = ?1 AND l.channel = 'email'"
+        );
         let lookups = message_ids
             .iter()
             .map(|id| (by_id.as_str(), bracketed(id)))
