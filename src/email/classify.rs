@@ -323,3 +323,90 @@ fn tokens(message: &Message<'_>, pattern: &str) -> Vec<String> {
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "<0123456789abcdef0123456789abcdef@example.org>";
+    const TOKEN: &str = "abcdefghij234567";
+    const BOUNCE: &str = "bounces+{token}@example.org";
+
+    /// A fixture of tests/fixtures/mail/ filled in, with CRLF line ends.
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/mail/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(path)
+            .expect("fixture")
+            .replace("{{MESSAGE_ID}}", ID)
+            .replace("{{TOKEN}}", TOKEN)
+            .replace("{{RCPT}}", "official@gov.example.kz")
+            .replace('\n', "\r\n")
+            .into_bytes()
+    }
+
+    fn read(name: &str) -> Classified {
+        classify(&fixture(name), Some(BOUNCE))
+    }
+
+    #[test]
+    fn postfix_and_gmail_hard_bounces_name_the_letter() {
+        for name in ["postfix-hard.eml", "gmail-hard.eml"] {
+            let c = read(name);
+            let Kind::HardBounce(f) = &c.kind else {
+                panic!("{name}: {:?}", c.kind);
+            };
+            assert_eq!(f.status, "5.1.1", "{name}");
+            assert_eq!(f.address.as_deref(), Some("official@gov.example.kz"));
+            assert!(f.diagnostic.as_deref().unwrap_or("").contains("550"), "{name}: {f:?}");
+            assert_eq!(c.ids.first().map(String::as_str), Some(ID), "{name}");
+            assert_eq!(c.tokens, [TOKEN], "{name}");
+        }
+    }
+
+    #[test]
+    fn a_delay_and_a_full_mailbox_are_soft() {
+        let c = read("exim-delayed.eml");
+        assert!(matches!(&c.kind, Kind::SoftBounce(f) if f.status == "4.0.0"), "{c:?}");
+        assert_eq!(c.ids.first().map(String::as_str), Some(ID), "from text/rfc822-headers");
+        let c = read("m365-mailbox-full.eml");
+        assert!(matches!(&c.kind, Kind::SoftBounce(f) if f.status == "5.2.2"), "{c:?}");
+        assert_eq!(c.ids.first().map(String::as_str), Some(ID), "from message/rfc822");
+    }
+
+    #[test]
+    fn a_report_without_the_message_is_matched_by_its_token() {
+        let c = read("exim-hard-token-only.eml");
+        assert!(matches!(&c.kind, Kind::HardBounce(f) if f.status == "5.0.0"), "{c:?}");
+        assert!(c.ids.is_empty());
+        assert_eq!(c.tokens, [TOKEN]);
+        // Without a bounce address, nothing ties it to a letter.
+        assert!(classify(&fixture("exim-hard-token-only.eml"), None).tokens.is_empty());
+    }
+
+    #[test]
+    fn auto_replies_replies_and_the_rest() {
+        let c = read("auto-reply-ru.eml");
+        assert_eq!(c.kind, Kind::AutoReply);
+        assert_eq!(c.ids, [ID, ID]);
+        assert!(c.subject.as_deref().unwrap_or("").starts_with("Автоответ"), "{c:?}");
+        let c = read("reply.eml");
+        assert_eq!(c.kind, Kind::Reply);
+        assert_eq!(c.key, "<reply.20140716113000.42@gov.example.kz>");
+        assert_eq!(c.from.as_deref(), Some("Office of the Official <official@gov.example.kz>"));
+        assert!(c.dated.as_deref().unwrap_or("").starts_with("2014-07-16T11:30:00"), "{c:?}");
+        assert_eq!(read("spam.eml").kind, Kind::Other);
+        assert_eq!(classify(b"\xff\xfe not a message", None).kind, Kind::Other);
+    }
+
+    #[test]
+    fn vacation_subjects_in_three_languages() {
+        for subject in ["Out of Office: re your letter", "Automatic reply: About", "Автоматический ответ", "Автожауап"] {
+            let raw = format!(
+                "From: a@b.example\r\nSubject: {subject}\r\nIn-Reply-To: {ID}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAway.\r\n"
+            );
+            assert_eq!(classify(raw.as_bytes(), None).kind, Kind::AutoReply, "{subject}");
+        }
+        let no = format!("From: a@b.example\r\nAuto-Submitted: no\r\nSubject: Re: x\r\nIn-Reply-To: {ID}\r\n\r\nHi\r\n");
+        assert_eq!(classify(no.as_bytes(), None).kind, Kind::Reply);
+    }
+}
