@@ -24,6 +24,7 @@ mod example;
 mod files_ids;
 mod hostile;
 mod identity;
+mod inbox;
 mod layers;
 mod ledger_send;
 mod mail;

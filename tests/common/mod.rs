@@ -4,6 +4,7 @@
 //! server in `smtp`.
 
 pub mod bundled;
+pub mod imap;
 pub mod smtp;
 
 use std::collections::BTreeMap;
@@ -196,6 +197,7 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         .current_dir(dir)
         .env("APPEAL_NOW", NOW)
         .env_remove("APPEAL_SMTP_PASSWORD")
+        .env_remove("APPEAL_IMAP_PASSWORD")
         .stdin(Stdio::null());
     cmd
 }
