@@ -85,18 +85,27 @@ pub fn run(cli: Cli) -> Result<Exit> {
             mark_seen,
             json,
             ..
-        } => {
-            let opts = commands::inbox::InboxOptions {
-                imap: crate::email::imap::ImapFlags {
-                    url: imap.clone(),
-                    ca: imap_ca.clone(),
-                },
-                mark_seen,
-                json,
-            };
-            with_config(&common, |c| commands::inbox::run(c, &opts))
-        }
+        } => inbox(&common, imap, imap_ca, mark_seen, json),
     }
+}
+
+/// `appeal inbox`: the mailbox from the flags or `[imap]`.
+fn inbox(
+    common: &Common,
+    url: &Option<String>,
+    ca: &Option<std::path::PathBuf>,
+    mark_seen: bool,
+    json: bool,
+) -> Result<Exit> {
+    let opts = commands::inbox::InboxOptions {
+        imap: crate::email::imap::ImapFlags {
+            url: url.clone(),
+            ca: ca.clone(),
+        },
+        mark_seen,
+        json,
+    };
+    with_config(common, |c| commands::inbox::run(c, &opts))
 }
 
 /// Loads the configuration, printing every problem if it cannot.

@@ -78,7 +78,9 @@ fn inbox(dir: &Path, imap: &Dovecot, url: &str, more: &[&str]) -> Run {
 
 /// Each letter's recipient and Message-ID, from the ledger.
 fn message_ids(dir: &Path) -> Vec<(String, String)> {
-    let ledger = Ledger::open_read_only(dir).expect("ledger").expect("a ledger");
+    let ledger = Ledger::open_read_only(dir)
+        .expect("ledger")
+        .expect("a ledger");
     ledger
         .entries("test")
         .expect("entries")
@@ -142,8 +144,14 @@ fn bounces_auto_replies_and_replies_move_their_letters() {
     }
     for m in smtp.messages() {
         let text = String::from_utf8_lossy(&std::fs::read(m).expect("read")).into_owned();
-        assert!(text.contains("From: \"Alex Sample\" <alex@example.org>"), "{text}");
-        assert!(!text.contains("bounces+"), "the bounce address stays in the envelope");
+        assert!(
+            text.contains("From: \"Alex Sample\" <alex@example.org>"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("bounces+"),
+            "the bounce address stays in the envelope"
+        );
     }
 
     let imap = Dovecot::start();
@@ -273,9 +281,12 @@ fn a_wrong_password_is_a_clear_error() {
         .expect_stderr("the IMAP server refused the login of `appeal-test`");
     assert!(!run.all().contains("not-the-password-123"));
     // No password at all: said before connecting.
-    Run::of(&mut command(c.path(), &["inbox", "--imap", &url, "--imap-ca", &ca]))
-        .expect_code(2)
-        .expect_stderr("needs a password: set APPEAL_IMAP_PASSWORD");
+    Run::of(&mut command(
+        c.path(),
+        &["inbox", "--imap", &url, "--imap-ca", &ca],
+    ))
+    .expect_code(2)
+    .expect_stderr("needs a password: set APPEAL_IMAP_PASSWORD");
 }
 
 #[test]
@@ -291,7 +302,11 @@ fn a_server_without_tls_is_refused() {
     appeal(c.path(), &["inbox", "--imap", &format!("{url}?tls=none")]).expect_code(0);
     appeal(
         c.path(),
-        &["inbox", "--imap", "imap://me@mail.example.org/INBOX?tls=none"],
+        &[
+            "inbox",
+            "--imap",
+            "imap://me@mail.example.org/INBOX?tls=none",
+        ],
     )
     .expect_code(2)
     .expect_stderr("refusing plaintext IMAP to mail.example.org");

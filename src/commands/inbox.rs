@@ -200,7 +200,13 @@ impl Sink<'_> {
 fn safe(text: &str) -> String {
     text.chars()
         .take(60)
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -261,16 +267,21 @@ fn print_summary(s: &Summary, quiet: bool) {
             None => f.recipient.clone(),
         };
         let what = match f.kind {
-            MailKind::HardBounce | MailKind::SoftBounce => [f.status.as_deref(), f.diagnostic.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" "),
+            MailKind::HardBounce | MailKind::SoftBounce => {
+                [f.status.as_deref(), f.diagnostic.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
             MailKind::AutoReply | MailKind::Reply => format!(
                 "from {}, \"{}\"{}",
                 f.sender.as_deref().unwrap_or("?"),
                 f.subject.as_deref().unwrap_or(""),
-                f.saved.as_deref().map(|p| format!(", saved as {p}")).unwrap_or_default()
+                f.saved
+                    .as_deref()
+                    .map(|p| format!(", saved as {p}"))
+                    .unwrap_or_default()
             ),
         };
         println!("  {:<12} {who}: {what}", f.kind.as_str());

@@ -92,14 +92,15 @@ pub fn classify(raw: &[u8], bounce: Option<&str>) -> Classified {
             .map(|id| format!("<{id}>"))
             .unwrap_or_else(|| digest_key(raw)),
         dated: message.date().map(|d| d.to_rfc3339()),
-        from: message.from().and_then(|a| a.first()).map(|a| {
-            match (a.name(), a.address()) {
+        from: message
+            .from()
+            .and_then(|a| a.first())
+            .map(|a| match (a.name(), a.address()) {
                 (Some(n), Some(e)) => format!("{n} <{e}>"),
                 (_, Some(e)) => e.to_string(),
                 (Some(n), None) => n.to_string(),
                 (None, None) => String::new(),
-            }
-        }),
+            }),
         subject: message.subject().map(str::to_string),
         ids,
         tokens,
@@ -125,7 +126,9 @@ fn header_ids(value: &HeaderValue<'_>) -> Vec<String> {
 fn delivery_status(message: &Message<'_>) -> Option<(Kind, Vec<String>)> {
     let ct = message.root_part().content_type()?;
     let is_report = ct.ctype().eq_ignore_ascii_case("multipart")
-        && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        && ct
+            .subtype()
+            .is_some_and(|s| s.eq_ignore_ascii_case("report"))
         && ct
             .attribute("report-type")
             .is_some_and(|t| t.eq_ignore_ascii_case("delivery-status"));
@@ -176,7 +179,11 @@ fn report_kind(fields: &str) -> Kind {
                 .map(|(_, v)| v.as_str())
         };
         let action = get("Action").unwrap_or("").to_ascii_lowercase();
-        let status = get("Status").unwrap_or("").split_whitespace().next().unwrap_or("");
+        let status = get("Status")
+            .unwrap_or("")
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
         let failure = Failure {
             status: status.to_string(),
             diagnostic: get("Diagnostic-Code").map(|d| clip(without_type(d))),
@@ -295,12 +302,19 @@ const DELIVERY_HEADERS: &[&str] = &[
 /// VERP tokens in the addresses `message` was delivered to, given the bounce address
 /// pattern (`bounces+{token}@example.org`).
 fn tokens(message: &Message<'_>, pattern: &str) -> Vec<String> {
-    let Some((prefix, suffix)) = pattern.to_lowercase().split_once("{token}").map(|(p, s)| (p.to_string(), s.to_string())) else {
+    let Some((prefix, suffix)) = pattern
+        .to_lowercase()
+        .split_once("{token}")
+        .map(|(p, s)| (p.to_string(), s.to_string()))
+    else {
         return Vec::new();
     };
     let mut found = Vec::new();
     for (name, value) in message.headers_raw() {
-        if !DELIVERY_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
+        if !DELIVERY_HEADERS
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h))
+        {
             continue;
         }
         let value = value.to_lowercase();
@@ -311,7 +325,9 @@ fn tokens(message: &Message<'_>, pattern: &str) -> Vec<String> {
             let after = &rest[at + prefix.len()..];
             let token: String = after.chars().take(16).collect();
             if token.len() == 16
-                && token.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
                 && after[16..].starts_with(&suffix)
                 && !found.contains(&token)
             {
@@ -357,7 +373,10 @@ mod tests {
             };
             assert_eq!(f.status, "5.1.1", "{name}");
             assert_eq!(f.address.as_deref(), Some("official@gov.example.kz"));
-            assert!(f.diagnostic.as_deref().unwrap_or("").contains("550"), "{name}: {f:?}");
+            assert!(
+                f.diagnostic.as_deref().unwrap_or("").contains("550"),
+                "{name}: {f:?}"
+            );
             assert_eq!(c.ids.first().map(String::as_str), Some(ID), "{name}");
             assert_eq!(c.tokens, [TOKEN], "{name}");
         }
@@ -366,21 +385,42 @@ mod tests {
     #[test]
     fn a_delay_and_a_full_mailbox_are_soft() {
         let c = read("exim-delayed.eml");
-        assert!(matches!(&c.kind, Kind::SoftBounce(f) if f.status == "4.0.0"), "{c:?}");
-        assert_eq!(c.ids.first().map(String::as_str), Some(ID), "from text/rfc822-headers");
+        assert!(
+            matches!(&c.kind, Kind::SoftBounce(f) if f.status == "4.0.0"),
+            "{c:?}"
+        );
+        assert_eq!(
+            c.ids.first().map(String::as_str),
+            Some(ID),
+            "from text/rfc822-headers"
+        );
         let c = read("m365-mailbox-full.eml");
-        assert!(matches!(&c.kind, Kind::SoftBounce(f) if f.status == "5.2.2"), "{c:?}");
-        assert_eq!(c.ids.first().map(String::as_str), Some(ID), "from message/rfc822");
+        assert!(
+            matches!(&c.kind, Kind::SoftBounce(f) if f.status == "5.2.2"),
+            "{c:?}"
+        );
+        assert_eq!(
+            c.ids.first().map(String::as_str),
+            Some(ID),
+            "from message/rfc822"
+        );
     }
 
     #[test]
     fn a_report_without_the_message_is_matched_by_its_token() {
         let c = read("exim-hard-token-only.eml");
-        assert!(matches!(&c.kind, Kind::HardBounce(f) if f.status == "5.0.0"), "{c:?}");
+        assert!(
+            matches!(&c.kind, Kind::HardBounce(f) if f.status == "5.0.0"),
+            "{c:?}"
+        );
         assert!(c.ids.is_empty());
         assert_eq!(c.tokens, [TOKEN]);
         // Without a bounce address, nothing ties it to a letter.
-        assert!(classify(&fixture("exim-hard-token-only.eml"), None).tokens.is_empty());
+        assert!(
+            classify(&fixture("exim-hard-token-only.eml"), None)
+                .tokens
+                .is_empty()
+        );
     }
 
     #[test]
@@ -388,25 +428,48 @@ mod tests {
         let c = read("auto-reply-ru.eml");
         assert_eq!(c.kind, Kind::AutoReply);
         assert_eq!(c.ids, [ID, ID]);
-        assert!(c.subject.as_deref().unwrap_or("").starts_with("Автоответ"), "{c:?}");
+        assert!(
+            c.subject.as_deref().unwrap_or("").starts_with("Автоответ"),
+            "{c:?}"
+        );
         let c = read("reply.eml");
         assert_eq!(c.kind, Kind::Reply);
         assert_eq!(c.key, "<reply.20140716113000.42@gov.example.kz>");
-        assert_eq!(c.from.as_deref(), Some("Office of the Official <official@gov.example.kz>"));
-        assert!(c.dated.as_deref().unwrap_or("").starts_with("2014-07-16T11:30:00"), "{c:?}");
+        assert_eq!(
+            c.from.as_deref(),
+            Some("Office of the Official <official@gov.example.kz>")
+        );
+        assert!(
+            c.dated
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("2014-07-16T11:30:00"),
+            "{c:?}"
+        );
         assert_eq!(read("spam.eml").kind, Kind::Other);
         assert_eq!(classify(b"\xff\xfe not a message", None).kind, Kind::Other);
     }
 
     #[test]
     fn vacation_subjects_in_three_languages() {
-        for subject in ["Out of Office: re your letter", "Automatic reply: About", "Автоматический ответ", "Автожауап"] {
+        for subject in [
+            "Out of Office: re your letter",
+            "Automatic reply: About",
+            "Автоматический ответ",
+            "Автожауап",
+        ] {
             let raw = format!(
                 "From: a@b.example\r\nSubject: {subject}\r\nIn-Reply-To: {ID}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAway.\r\n"
             );
-            assert_eq!(classify(raw.as_bytes(), None).kind, Kind::AutoReply, "{subject}");
+            assert_eq!(
+                classify(raw.as_bytes(), None).kind,
+                Kind::AutoReply,
+                "{subject}"
+            );
         }
-        let no = format!("From: a@b.example\r\nAuto-Submitted: no\r\nSubject: Re: x\r\nIn-Reply-To: {ID}\r\n\r\nHi\r\n");
+        let no = format!(
+            "From: a@b.example\r\nAuto-Submitted: no\r\nSubject: Re: x\r\nIn-Reply-To: {ID}\r\n\r\nHi\r\n"
+        );
         assert_eq!(classify(no.as_bytes(), None).kind, Kind::Reply);
     }
 }

@@ -59,7 +59,10 @@ impl ImapSettings {
         } else {
             self.host.clone()
         };
-        format!("{scheme}://{}@{host}:{}/{}", self.user, self.port, self.folder)
+        format!(
+            "{scheme}://{}@{host}:{}/{}",
+            self.user, self.port, self.folder
+        )
     }
 }
 
@@ -249,7 +252,9 @@ pub fn read(
         .enable_all()
         .build()
         .context("cannot start the IMAP client")?;
-    runtime.block_on(connect_and_read(settings, password, since, mark_seen, reader))
+    runtime.block_on(connect_and_read(
+        settings, password, since, mark_seen, reader,
+    ))
 }
 
 async fn connect_and_read(
@@ -260,10 +265,18 @@ async fn connect_and_read(
     reader: &mut dyn Reader,
 ) -> Result<Pass> {
     let at = format!("{}:{}", s.host, s.port);
-    let tcp = tokio::time::timeout(TIMEOUT, tokio::net::TcpStream::connect((s.host.as_str(), s.port)))
-        .await
-        .map_err(|_| anyhow!("IMAP server {at} did not answer within {}s", TIMEOUT.as_secs()))?
-        .with_context(|| format!("cannot connect to the IMAP server {at}"))?;
+    let tcp = tokio::time::timeout(
+        TIMEOUT,
+        tokio::net::TcpStream::connect((s.host.as_str(), s.port)),
+    )
+    .await
+    .map_err(|_| {
+        anyhow!(
+            "IMAP server {at} did not answer within {}s",
+            TIMEOUT.as_secs()
+        )
+    })?
+    .with_context(|| format!("cannot connect to the IMAP server {at}"))?;
     let name = server_name(&s.host).map_err(|e| anyhow!(e))?;
     match s.security {
         Security::None => {
@@ -389,12 +402,22 @@ where
             }
         }
         if mark_seen && !matched.is_empty() {
-            let set = matched.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+            let set = matched
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
             let stored = session.uid_store(set, "+FLAGS.SILENT (\\Seen)").await?;
-            stored.try_collect::<Vec<_>>().await.context("IMAP UID STORE failed")?;
+            stored
+                .try_collect::<Vec<_>>()
+                .await
+                .context("IMAP UID STORE failed")?;
         }
         last = end;
-        reader.done_to(Mark { uidvalidity, last_uid: last })?;
+        reader.done_to(Mark {
+            uidvalidity,
+            last_uid: last,
+        })?;
         start = end.saturating_add(1);
         if end == u32::MAX {
             break;
@@ -402,13 +425,21 @@ where
     }
     if start == first {
         // Nothing new; the mark still records the UIDVALIDITY seen.
-        reader.done_to(Mark { uidvalidity, last_uid: last })?;
+        reader.done_to(Mark {
+            uidvalidity,
+            last_uid: last,
+        })?;
     }
     Ok(read)
 }
 
-/// A server's words, on one line and not too long.
+/// A server's words, on one line and not too long: async-imap shows a refusal as
+/// `no response: code: None, info: Some("[AUTHENTICATIONFAILED] ...")`; the words are inside.
 fn short(text: &str) -> String {
+    let text = match text.split_once("info: Some(\"") {
+        Some((_, words)) => words.rsplit_once("\")").map_or(words, |(w, _)| w),
+        None => text,
+    };
     let one = text.split_whitespace().collect::<Vec<_>>().join(" ");
     one.chars().take(200).collect()
 }
@@ -421,9 +452,15 @@ mod tests {
     fn urls_parse_with_their_default_ports_and_folder() {
         let s = parse_url("imaps://me%40example.org@mail.example.org").unwrap();
         assert_eq!((s.security, s.port), (Security::Implicit, 993));
-        assert_eq!((s.user.as_str(), s.folder.as_str()), ("me@example.org", "INBOX"));
+        assert_eq!(
+            (s.user.as_str(), s.folder.as_str()),
+            ("me@example.org", "INBOX")
+        );
         let s = parse_url("imap://me@mail.example.org/Bounces").unwrap();
-        assert_eq!((s.security, s.port, s.folder.as_str()), (Security::StartTls, 143, "Bounces"));
+        assert_eq!(
+            (s.security, s.port, s.folder.as_str()),
+            (Security::StartTls, 143, "Bounces")
+        );
         assert_eq!(s.key(), "imap://me@mail.example.org:143/Bounces");
         let s = parse_url("imap://me@127.0.0.1:1143/INBOX?tls=none").unwrap();
         assert_eq!(s.security, Security::None);
@@ -431,8 +468,14 @@ mod tests {
 
     #[test]
     fn bad_urls_are_refused_without_showing_a_password() {
-        let err = format!("{:#}", parse_url("imap://me@example.org?tls=none").unwrap_err());
-        assert!(err.contains("refusing plaintext IMAP to example.org"), "{err}");
+        let err = format!(
+            "{:#}",
+            parse_url("imap://me@example.org?tls=none").unwrap_err()
+        );
+        assert!(
+            err.contains("refusing plaintext IMAP to example.org"),
+            "{err}"
+        );
         for url in [
             "imap://me:hunter2@example.org/INBOX",
             "imaps://me:hunter2@example.org:99999/INBOX",

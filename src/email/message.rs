@@ -573,7 +573,11 @@ mod tests {
     fn verp_tokens_are_16_base32_characters_of_the_message_id() {
         let a = verp_token("<a@example.org>");
         assert_eq!(a.len(), 16);
-        assert!(a.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)), "{a}");
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)),
+            "{a}"
+        );
         assert_eq!(a, verp_token("<a@example.org>"));
         assert_ne!(a, verp_token("<b@example.org>"));
     }

@@ -3,8 +3,8 @@
 //! run's view of the server's health, a socket that can be cut), and the cleaning of what
 //! servers say before it is shown or kept.
 
-mod cut;
 pub mod classify;
+mod cut;
 pub mod delivery;
 pub mod filename;
 mod health;

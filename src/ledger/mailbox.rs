@@ -171,7 +171,11 @@ impl Ledger {
 
     /// The letter that went out with one of `message_ids` (as in its Message-ID header, with
     /// or without angle brackets) or one of `tokens`; the first found, in that order.
-    pub fn find_letter(&self, message_ids: &[String], tokens: &[String]) -> Result<Option<Matched>> {
+    pub fn find_letter(
+        &self,
+        message_ids: &[String],
+        tokens: &[String],
+    ) -> Result<Option<Matched>> {
         let by_id = format!(
             "SELECT {ENTRY_COLUMNS} FROM letters l WHERE l.message_id = ?1 AND l.channel = 'email'"
         );
@@ -186,7 +190,9 @@ impl Ledger {
             let found = self
                 .conn
                 .prepare_cached(sql)?
-                .query_row([&value], |r| Ok((RawEntry::from_row(r)?, r.get::<_, i64>(13)?)))
+                .query_row([&value], |r| {
+                    Ok((RawEntry::from_row(r)?, r.get::<_, i64>(13)?))
+                })
                 .optional()
                 .with_context(|| format!("cannot read the ledger {}", self.path.display()))?;
             if let Some((raw, id)) = found {
@@ -273,7 +279,9 @@ impl Ledger {
         let found = self
             .conn
             .prepare_cached("SELECT uidvalidity, last_uid FROM mailboxes WHERE mailbox = ?1")?
-            .query_row([mailbox], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .query_row([mailbox], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })
             .optional()
             .with_context(|| format!("cannot read the ledger {}", self.path.display()))?;
         Ok(found.map(|(v, u)| MailboxMark {
@@ -284,7 +292,12 @@ impl Ledger {
 
     /// Remembers that `mailbox` was read up to `mark`, `ignored` more messages matching no
     /// letter (counted afresh when the UIDVALIDITY changed: the mailbox was read again).
-    pub fn set_mailbox_mark(&mut self, mailbox: &str, mark: MailboxMark, ignored: u64) -> Result<()> {
+    pub fn set_mailbox_mark(
+        &mut self,
+        mailbox: &str,
+        mark: MailboxMark,
+        ignored: u64,
+    ) -> Result<()> {
         let now = self.now();
         let ignored = i64::try_from(ignored).unwrap_or(i64::MAX);
         let result = self
@@ -337,8 +350,12 @@ impl Ledger {
             let mut out = HashMap::new();
             for row in rows {
                 let (raw, soft, diagnostic, reply) = row?;
-                let (replied, replied_by) = match reply.as_deref().and_then(|r| r.split_once('\n')) {
-                    Some((at, by)) => (Some(at.to_string()), (!by.is_empty()).then(|| by.to_string())),
+                let (replied, replied_by) = match reply.as_deref().and_then(|r| r.split_once('\n'))
+                {
+                    Some((at, by)) => (
+                        Some(at.to_string()),
+                        (!by.is_empty()).then(|| by.to_string()),
+                    ),
                     None => (None, None),
                 };
                 let detail = MailDetail {
@@ -392,11 +409,13 @@ fn bracketed(id: &str) -> String {
 /// The line kept in the letter's history for a message that moved it.
 fn event_detail(kind: MailKind, event: &MailEvent) -> String {
     let what = match kind {
-        MailKind::HardBounce | MailKind::SoftBounce => [event.status.as_deref(), event.diagnostic.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
+        MailKind::HardBounce | MailKind::SoftBounce => {
+            [event.status.as_deref(), event.diagnostic.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
         MailKind::AutoReply | MailKind::Reply => format!(
             "from {}: {}",
             event.sender.as_deref().unwrap_or("?"),
@@ -404,4 +423,184 @@ fn event_detail(kind: MailKind, event: &MailEvent) -> String {
         ),
     };
     format!("{} read from the mailbox; {what}", kind.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Flags;
+    use crate::letter::LetterKey;
+    use crate::model::recipients::Channel;
+
+    const HASH: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    fn key(recipient: &str) -> Key {
+        let letter = LetterKey {
+            campaign: "test".into(),
+            signatory: None,
+            recipient: recipient.into(),
+        };
+        Key::new(&letter, "alex@example.org", Channel::Email)
+    }
+
+    /// A ledger with one letter to `ombudsman`, sent with Message-ID `<m@example.org>`.
+    fn sent() -> (tempfile::TempDir, Ledger, Key) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut l = Ledger::open(dir.path()).expect("open");
+        let k = key("ombudsman");
+        let Decision::Send(a) = l.decide(&k, HASH, Flags::default()).expect("decide") else {
+            panic!("a new letter is sent");
+        };
+        l.mark_pending(&a, "<m@example.org>", HASH)
+            .expect("pending");
+        l.set_token(&k, "abcdefghij234567").expect("token");
+        l.mark_data_started(&k).expect("sending");
+        l.mark_sent(&k, "250 ok").expect("sent");
+        (dir, l, k)
+    }
+
+    fn message(id: &str) -> MailEvent {
+        MailEvent {
+            message: id.into(),
+            status: Some("5.1.1".into()),
+            diagnostic: Some("550 user unknown".into()),
+            ..MailEvent::default()
+        }
+    }
+
+    use super::super::Decision;
+
+    #[test]
+    fn letters_are_found_by_message_id_or_token() {
+        let (_dir, l, _) = sent();
+        let by_id = l.find_letter(&["m@example.org".into()], &[]).expect("find");
+        assert_eq!(
+            by_id.map(|m| m.entry.recipient).as_deref(),
+            Some("ombudsman")
+        );
+        let by_token = l
+            .find_letter(&[], &["ABCDEFGHIJ234567".into()])
+            .expect("find");
+        assert!(by_token.is_some());
+        assert!(
+            l.find_letter(&["<x@example.org>".into()], &["nope".into()])
+                .expect("find")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_reply_outranks_a_bounce_which_outranks_an_auto_reply_and_nothing_counts_twice() {
+        let (_dir, mut l, k) = sent();
+        let m = l
+            .find_letter(&["<m@example.org>".into()], &[])
+            .unwrap()
+            .unwrap();
+        let soft = l
+            .record_mail(&m, MailKind::SoftBounce, &message("<s@x>"))
+            .unwrap();
+        assert_eq!(soft, Recorded::New(State::Sent, State::Sent));
+        assert_eq!(
+            l.record_mail(&m, MailKind::SoftBounce, &message("<s@x>"))
+                .unwrap(),
+            Recorded::Again
+        );
+        let auto = l
+            .record_mail(&m, MailKind::AutoReply, &message("<a@x>"))
+            .unwrap();
+        assert_eq!(auto, Recorded::New(State::Sent, State::AutoReplied));
+        let hard = l
+            .record_mail(&m, MailKind::HardBounce, &message("<h@x>"))
+            .unwrap();
+        assert_eq!(hard, Recorded::New(State::AutoReplied, State::Bounced));
+        let later = l
+            .record_mail(&m, MailKind::AutoReply, &message("<a2@x>"))
+            .unwrap();
+        assert_eq!(later, Recorded::New(State::Bounced, State::Bounced));
+        let reply = l
+            .record_mail(&m, MailKind::Reply, &message("<r@x>"))
+            .unwrap();
+        assert_eq!(reply, Recorded::New(State::Bounced, State::Replied));
+        let details = l.mail_details("test").unwrap();
+        assert_eq!(details[&k].soft_bounces, 1);
+        assert_eq!(
+            details[&k].last_diagnostic.as_deref(),
+            Some("5.1.1 550 user unknown")
+        );
+        // Replied now: not a dead address any more.
+        assert!(l.dead_addresses("test").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_hard_bounce_is_a_dead_address() {
+        let (_dir, mut l, _) = sent();
+        let m = l
+            .find_letter(&["<m@example.org>".into()], &[])
+            .unwrap()
+            .unwrap();
+        let mut bounce = message("<h@x>");
+        bounce.address = Some("ombudsman@example.kz".into());
+        bounce.dated = Some("2014-07-15T09:12:03+06:00".into());
+        l.record_mail(&m, MailKind::HardBounce, &bounce).unwrap();
+        let dead = l.dead_addresses("test").unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].address.as_deref(), Some("ombudsman@example.kz"));
+        assert_eq!(dead[0].dated, "2014-07-15T09:12:03+06:00");
+    }
+
+    #[test]
+    fn the_mark_is_kept_and_a_new_uidvalidity_counts_afresh() {
+        let (_dir, mut l, _) = sent();
+        assert_eq!(l.mailbox_mark("imaps://a@b:993/INBOX").unwrap(), None);
+        let mark = MailboxMark {
+            uidvalidity: 7,
+            last_uid: 500,
+        };
+        l.set_mailbox_mark("imaps://a@b:993/INBOX", mark, 3)
+            .unwrap();
+        l.set_mailbox_mark(
+            "imaps://a@b:993/INBOX",
+            MailboxMark {
+                last_uid: 600,
+                ..mark
+            },
+            2,
+        )
+        .unwrap();
+        let ignored = |l: &Ledger| -> i64 {
+            l.conn
+                .query_row("SELECT ignored FROM mailboxes", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(ignored(&l), 5);
+        let new = MailboxMark {
+            uidvalidity: 8,
+            last_uid: 40,
+        };
+        l.set_mailbox_mark("imaps://a@b:993/INBOX", new, 4).unwrap();
+        assert_eq!(ignored(&l), 4);
+        assert_eq!(l.mailbox_mark("imaps://a@b:993/INBOX").unwrap(), Some(new));
+    }
+
+    #[test]
+    fn a_paper_letter_takes_no_mail() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut l = Ledger::open(dir.path()).expect("open");
+        let letter = LetterKey {
+            campaign: "test".into(),
+            signatory: None,
+            recipient: "president".into(),
+        };
+        let k = Key::new(&letter, "Alex", Channel::Post);
+        l.mark_written(&k, std::path::Path::new("out/president.pdf"), HASH)
+            .unwrap();
+        l.conn
+            .execute("UPDATE letters SET message_id = '<p@example.org>'", [])
+            .unwrap();
+        assert!(
+            l.find_letter(&["<p@example.org>".into()], &[])
+                .unwrap()
+                .is_none()
+        );
+    }
 }

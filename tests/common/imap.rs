@@ -38,7 +38,13 @@ fn accounts() -> (String, String, String, u32, u32) {
     if out(&["-u"]) == "0" {
         let uid = out(&["-u", "dovecot"]).parse().expect("a dovecot user");
         let gid = out(&["-g", "dovecot"]).parse().expect("a dovecot group");
-        ("dovenull".into(), "dovecot".into(), "dovecot".into(), uid, gid)
+        (
+            "dovenull".into(),
+            "dovecot".into(),
+            "dovecot".into(),
+            uid,
+            gid,
+        )
     } else {
         let (user, group) = (out(&["-un"]), out(&["-gn"]));
         let (uid, gid) = (
@@ -89,7 +95,9 @@ impl Dovecot {
         let imaps = if ssl == "no" {
             String::new()
         } else {
-            format!("  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps_port}\n    ssl = yes\n  }}\n")
+            format!(
+                "  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps_port}\n    ssl = yes\n  }}\n"
+            )
         };
         let tls = if ssl == "no" {
             "ssl = no\ndisable_plaintext_auth = no\n".to_string()
@@ -190,5 +198,7 @@ pub fn fixture(name: &str, fill: &[(&str, &str)]) -> Vec<u8> {
         text = text.replace(&format!("{{{{{k}}}}}"), v);
     }
     // Fixtures are stored with LF; mail travels with CRLF.
-    text.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
+    text.replace("\r\n", "\n")
+        .replace('\n', "\r\n")
+        .into_bytes()
 }

@@ -94,7 +94,11 @@ pub fn dead(config: &Config, ledger: &Ledger) -> Result<Vec<Dead>> {
             recipient: bounce.recipient.clone(),
             address: delivery.destination.clone(),
             dated: bounce.dated.chars().take(10).collect(),
-            why: if why.is_empty() { "no diagnostic".into() } else { why },
+            why: if why.is_empty() {
+                "no diagnostic".into()
+            } else {
+                why
+            },
             other,
             position: recipient.id_position,
         });
