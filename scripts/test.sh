@@ -15,6 +15,8 @@ command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 [ -x /usr/sbin/smtp-sink ] || missing+=(postfix)
+# dovecot-imapd: the real IMAP server of tests/inbox.rs (started by the tests, not as a service).
+[ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     # postfix: install it without configuring a mail system (no questions, nothing started).

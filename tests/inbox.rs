@@ -199,6 +199,22 @@ fn bounces_auto_replies_and_replies_move_their_letters() {
     let again = inbox(c.path(), &imap, &imap.imap_url(), &[]);
     again.expect_code(0).expect_stdout("Read 0 new messages");
     assert_eq!(states(c.path()), want);
+    // The server renumbered its mailbox (a new UIDVALIDITY): read again from the start,
+    // nothing counted twice.
+    let db = c.path().join(".appeal/ledger.db");
+    let status = std::process::Command::new(crate::common::smtp::python())
+        .args(["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('UPDATE mailboxes SET uidvalidity = 1'); c.commit()"])
+        .arg(&db)
+        .status()
+        .expect("python");
+    assert!(status.success());
+    inbox(c.path(), &imap, &imap.imaps_url(), &[])
+        .expect_code(0)
+        .expect_stdout("Read 5 messages")
+        .expect_stdout("read again from the start")
+        .expect_stdout("4 already recorded")
+        .expect_stdout("1 message matched no letter");
+    assert_eq!(states(c.path()), want);
 
     // The dead address: `check` warns, `send` does not write to it again.
     appeal(c.path(), &["check"])

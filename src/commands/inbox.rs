@@ -248,7 +248,10 @@ fn print_summary(s: &Summary, quiet: bool) {
     };
     println!(
         "Read {} from {}{again}: {}.",
-        plural(s.read, "new message", "new messages"),
+        match s.reread {
+            true => plural(s.read, "message", "messages"),
+            false => plural(s.read, "new message", "new messages"),
+        },
         s.mailbox,
         counts.join(", ")
     );
