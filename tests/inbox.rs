@@ -303,6 +303,18 @@ fn a_wrong_password_is_a_clear_error() {
     ))
     .expect_code(2)
     .expect_stderr("needs a password: set APPEAL_IMAP_PASSWORD");
+    // No mailbox named at all, and a password in the URL.
+    appeal(c.path(), &["inbox"])
+        .expect_code(2)
+        .expect_stderr("no mailbox to read: give --imap");
+    let secret = format!(
+        "imaps://appeal-test:hunter2@localhost:{}/INBOX",
+        imap.imaps_port
+    );
+    let run = appeal(c.path(), &["inbox", "--imap", &secret]);
+    run.expect_code(2)
+        .expect_stderr("the IMAP URL holds a password");
+    assert!(!run.all().contains("hunter2"));
 }
 
 #[test]
@@ -340,4 +352,13 @@ fn a_bounce_address_without_its_token_is_refused_where_it_is_written() {
     run.expect_code(2)
         .expect_stderr("appeal.toml:8:")
         .expect_stderr("bounce_address must contain {token} exactly once");
+    // Nor does a password belong under [imap].
+    c.write(
+        "appeal.toml",
+        &format!("{settings}\n[imap]\nurl = \"imaps://me@localhost/INBOX\"\npassword = \"x\"\n"),
+    );
+    c.run(&["check"])
+        .expect_code(2)
+        .expect_stderr("appeal.toml:9:")
+        .expect_stderr("a password does not belong in appeal.toml");
 }
