@@ -341,7 +341,7 @@ fn a_server_without_tls_is_refused() {
 }
 
 #[test]
-fn a_bounce_address_without_its_token_is_refused_where_it_is_written() {
+fn bad_bounce_and_imap_settings_are_refused_where_they_are_written() {
     let c = TestCampaign::new();
     let settings = c.read("appeal.toml");
     c.write(
@@ -361,4 +361,13 @@ fn a_bounce_address_without_its_token_is_refused_where_it_is_written() {
         .expect_code(2)
         .expect_stderr("appeal.toml:9:")
         .expect_stderr("a password does not belong in appeal.toml");
+    // A mailbox `inbox` would refuse is found by `check`, where it is written.
+    c.write(
+        "appeal.toml",
+        &format!("{settings}\n[imap]\nurl = \"imap://me@mail.example.org/INBOX?tls=none\"\n"),
+    );
+    c.run(&["check"])
+        .expect_code(2)
+        .expect_stderr("appeal.toml:8:7: error: [imap]")
+        .expect_stderr("refusing plaintext IMAP to mail.example.org");
 }

@@ -387,7 +387,11 @@ where
                 .uid_fetch(format!("{start}:{end}"), "(UID BODY.PEEK[])")
                 .await
                 .context("IMAP UID FETCH failed")?;
-            while let Some(fetch) = stream.try_next().await.context("IMAP UID FETCH failed")? {
+            while let Some(fetch) = tokio::time::timeout(TIMEOUT, stream.try_next())
+                .await
+                .map_err(|_| anyhow!("the IMAP server sent nothing for {}s", TIMEOUT.as_secs()))?
+                .context("IMAP UID FETCH failed")?
+            {
                 let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
                     continue;
                 };
