@@ -360,7 +360,17 @@ where
         Some(m) if !reread => m.last_uid.saturating_add(1),
         _ => 1,
     };
-    let next = mailbox.uid_next.unwrap_or(u32::MAX);
+    // RFC 3501 servers say UIDNEXT; for one that does not, the highest UID there is.
+    let next = match mailbox.uid_next {
+        Some(n) => n,
+        None => session
+            .uid_search("ALL")
+            .await
+            .context("IMAP UID SEARCH failed")?
+            .into_iter()
+            .max()
+            .map_or(1, |u| u.saturating_add(1)),
+    };
     let read = read_chunks(&mut session, (first, next, uidvalidity), mark_seen, reader).await?;
     session.logout().await.ok();
     Ok(Pass { read, reread })
