@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
             ref smtp,
             ref smtp_ca,
             ref rate,
+            ref bounce_address,
             resend,
             resend_in_doubt,
             retry_failed,
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
                     url: smtp.clone(),
                     ca: smtp_ca.clone(),
                     rate: rate.clone(),
+                    bounce_address: bounce_address.clone(),
                 },
             };
             with_config(&common, |c| {
@@ -79,31 +81,31 @@ pub fn run(cli: Cli) -> Result<Exit> {
                 commands::send::command(c, &opts)
             })
         }
-        Command::Inbox {
-            ref imap,
-            ref imap_ca,
-            mark_seen,
-            json,
-            ..
-        } => inbox(&common, imap, imap_ca, mark_seen, json),
+        ref inbox_command @ Command::Inbox { .. } => inbox(&common, inbox_command),
     }
 }
 
 /// `appeal inbox`: the mailbox from the flags or `[imap]`.
-fn inbox(
-    common: &Common,
-    url: &Option<String>,
-    ca: &Option<std::path::PathBuf>,
-    mark_seen: bool,
-    json: bool,
-) -> Result<Exit> {
+fn inbox(common: &Common, command: &Command) -> Result<Exit> {
+    let Command::Inbox {
+        imap,
+        imap_ca,
+        mark_seen,
+        bounce_address,
+        json,
+        ..
+    } = command
+    else {
+        return Ok(Exit::Invalid);
+    };
     let opts = commands::inbox::InboxOptions {
         imap: crate::email::imap::ImapFlags {
-            url: url.clone(),
-            ca: ca.clone(),
+            url: imap.clone(),
+            ca: imap_ca.clone(),
         },
-        mark_seen,
-        json,
+        mark_seen: *mark_seen,
+        bounce_address: bounce_address.clone(),
+        json: *json,
     };
     with_config(common, |c| commands::inbox::run(c, &opts))
 }

@@ -295,6 +295,10 @@ pub enum Command {
         /// At most this many messages, e.g. 30/min (none by default to loopback; 30/min otherwise).
         #[arg(long, value_name = "N/min")]
         rate: Option<String>,
+        /// Envelope sender with a per-letter token, e.g. "bounces+{token}@example.org", so
+        /// `appeal inbox` matches every bounce to its letter. Overrides [smtp] bounce_address.
+        #[arg(long, value_name = "ADDRESS")]
+        bounce_address: Option<String>,
         /// Deliver again on purpose, with a new Message-ID: letters already sent, written, failed
         /// or changed since they were sent (combine with --only).
         #[arg(long)]
@@ -379,6 +383,10 @@ pub enum Command {
         /// Flag the messages that matched a letter as seen (otherwise nothing is changed).
         #[arg(long)]
         mark_seen: bool,
+        /// The bounce address `send` used, if not [smtp] bounce_address: its tokens are looked
+        /// for in the addresses each message was delivered to.
+        #[arg(long, value_name = "ADDRESS")]
+        bounce_address: Option<String>,
         /// Print what was found as JSON.
         #[arg(long)]
         json: bool,

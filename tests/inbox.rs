@@ -371,3 +371,60 @@ fn bad_bounce_and_imap_settings_are_refused_where_they_are_written() {
         .expect_stderr("appeal.toml:8:7: error: [imap]")
         .expect_stderr("refusing plaintext IMAP to mail.example.org");
 }
+
+#[test]
+fn the_bounce_address_can_come_from_the_command_line() {
+    let c = TestCampaign::new();
+    c.write("recipients.toml", FIVE);
+    let smtp = Server::start(&[]);
+    let url = smtp.url();
+    appeal(
+        c.path(),
+        &[
+            "send",
+            "--yes",
+            "--smtp",
+            &url,
+            "--bounce-address",
+            "nope@example.org",
+        ],
+    )
+    .expect_code(2)
+    .expect_stderr("--bounce-address: bounce_address must contain {token} exactly once");
+    assert_eq!(smtp.count("FROM"), 0);
+    let pattern = "return-{token}@bounces.example.org";
+    appeal(
+        c.path(),
+        &["send", "--yes", "--smtp", &url, "--bounce-address", pattern],
+    )
+    .expect_code(0);
+    let ids = message_ids(c.path());
+    let id = id_of(&ids, "echo");
+    let token = appeal::email::message::verp_token(&id);
+    assert_eq!(
+        smtp.count(&format!("FROM return-{token}@bounces.example.org")),
+        1,
+        "{:?}",
+        smtp.events()
+    );
+    // A report carrying only the token, read with the same pattern.
+    let imap = Dovecot::start();
+    let report = fixture(
+        "exim-hard-token-only.eml",
+        &[("TOKEN", &token), ("RCPT", "echo@gov.example.kz")],
+    );
+    let report = String::from_utf8(report).expect("utf8").replace(
+        &format!("bounces+{token}@example.org"),
+        &format!("return-{token}@bounces.example.org"),
+    );
+    imap.deliver(report.as_bytes());
+    inbox(
+        c.path(),
+        &imap,
+        &imap.imaps_url(),
+        &["--bounce-address", pattern],
+    )
+    .expect_code(0)
+    .expect_stdout("1 hard bounce");
+    assert_eq!(states(c.path())[4].1, "bounced");
+}

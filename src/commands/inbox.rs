@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -21,6 +21,8 @@ pub struct InboxOptions {
     pub imap: ImapFlags,
     /// Flag the messages that matched a letter as \Seen (nothing is changed otherwise).
     pub mark_seen: bool,
+    /// `--bounce-address`, over `[smtp] bounce_address`.
+    pub bounce_address: Option<String>,
     pub json: bool,
 }
 
@@ -71,6 +73,13 @@ struct Sink<'a> {
 }
 
 pub fn run(config: &Config, opts: &InboxOptions) -> Result<Exit> {
+    if let Some(why) = opts
+        .bounce_address
+        .as_deref()
+        .and_then(crate::model::settings::bounce_address_problem)
+    {
+        bail!("--bounce-address: {why}");
+    }
     let settings = imap::resolve(&opts.imap, config.settings.raw.imap.as_ref(), &config.root)?;
     let password = imap::password(&settings)?;
     let ledger = Ledger::open(&config.root)?;
@@ -86,13 +95,15 @@ pub fn run(config: &Config, opts: &InboxOptions) -> Result<Exit> {
     let mut sink = Sink {
         ledger,
         mailbox,
-        bounce: config
-            .settings
-            .raw
-            .smtp
-            .as_ref()
-            .and_then(|s| s.bounce_address.as_ref())
-            .map(|b| b.get_ref().clone()),
+        bounce: opts.bounce_address.clone().or_else(|| {
+            config
+                .settings
+                .raw
+                .smtp
+                .as_ref()
+                .and_then(|s| s.bounce_address.as_ref())
+                .map(|b| b.get_ref().clone())
+        }),
         out_dir: config.out_dir.clone(),
         ignored: 0,
         summary: &mut summary,

@@ -281,6 +281,8 @@ pub struct SmtpFlags {
     pub url: Option<String>,
     pub ca: Option<PathBuf>,
     pub rate: Option<String>,
+    /// `--bounce-address`: the VERP envelope sender, over `[smtp] bounce_address`.
+    pub bounce_address: Option<String>,
 }
 
 /// The default rate for a remote server, so a relay's limits are not hit by accident.

@@ -213,7 +213,13 @@ fn mail_context(
         } else {
             Vec::new()
         },
-        bounce: MailContext::for_check(config).bounce,
+        bounce: match &opts.smtp.bounce_address {
+            Some(b) => match crate::model::settings::bounce_address_problem(b) {
+                Some(why) => bail!("--bounce-address: {why}"),
+                None => Some(b.clone()),
+            },
+            None => MailContext::for_check(config).bounce,
+        },
     };
     Ok((settings, ctx))
 }
