@@ -19,6 +19,8 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 # chromium: tests/report.rs opens the report page headless (DOM and screenshot).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# dovecot-imapd: the real IMAP server of tests/inbox.rs (started by the tests, not as a service).
+[ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     # postfix: install it without configuring a mail system (no questions, nothing started).

@@ -61,6 +61,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
             ref smtp,
             ref smtp_ca,
             ref rate,
+            ref bounce_address,
             resend,
             resend_in_doubt,
             retry_failed,
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
                     url: smtp.clone(),
                     ca: smtp_ca.clone(),
                     rate: rate.clone(),
+                    bounce_address: bounce_address.clone(),
                 },
             };
             with_config(&common, |c| {
@@ -87,7 +89,33 @@ pub fn run(cli: Cli) -> Result<Exit> {
                 commands::send::command(c, &opts)
             })
         }
+        ref inbox_command @ Command::Inbox { .. } => inbox(&common, inbox_command),
     }
+}
+
+/// `appeal inbox`: the mailbox from the flags or `[imap]`.
+fn inbox(common: &Common, command: &Command) -> Result<Exit> {
+    let Command::Inbox {
+        imap,
+        imap_ca,
+        mark_seen,
+        bounce_address,
+        json,
+        ..
+    } = command
+    else {
+        return Ok(Exit::Invalid);
+    };
+    let opts = commands::inbox::InboxOptions {
+        imap: crate::email::imap::ImapFlags {
+            url: imap.clone(),
+            ca: imap_ca.clone(),
+        },
+        mark_seen: *mark_seen,
+        bounce_address: bounce_address.clone(),
+        json: *json,
+    };
+    with_config(common, |c| commands::inbox::run(c, &opts))
 }
 
 /// Loads the configuration, printing every problem if it cannot.

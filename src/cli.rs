@@ -140,6 +140,7 @@ impl Command {
                 out,
                 ..
             } => vec![select, batch, letters, sender, print, out],
+            Command::Inbox { out, .. } => vec![out],
         }
     }
 }
@@ -326,6 +327,10 @@ pub enum Command {
         /// At most this many messages, e.g. 30/min (none by default to loopback; 30/min otherwise).
         #[arg(long, value_name = "N/min")]
         rate: Option<String>,
+        /// Envelope sender with a per-letter token, e.g. "bounces+{token}@example.org", so
+        /// `appeal inbox` matches every bounce to its letter. Overrides [smtp] bounce_address.
+        #[arg(long, value_name = "ADDRESS")]
+        bounce_address: Option<String>,
         /// Deliver again on purpose, with a new Message-ID: letters already sent, written, failed
         /// or changed since they were sent (combine with --only).
         #[arg(long)]
@@ -382,6 +387,41 @@ pub enum Command {
         sender: SenderFlags,
         #[command(flatten)]
         print: Print,
+        #[command(flatten)]
+        out: Output,
+    },
+
+    /// Read the sender's mailbox over IMAP: bounces, automatic replies and replies to the
+    /// letters sent.
+    ///
+    /// Reads the messages that arrived since the last time (the ledger remembers how far it
+    /// read), read-only unless --mark-seen. A delivery-status report that a letter failed for
+    /// good (5.x.x) makes it `bounced`, with the reason kept; a delay or temporary failure
+    /// (4.x.x) only counts; an automatic reply makes it `auto_replied`; a reply naming the
+    /// letter makes it `replied`, and is saved under <out>/replies/. Other messages are left
+    /// alone and counted. The password comes from APPEAL_IMAP_PASSWORD or [imap]
+    /// password_command, never from a file or flag.
+    ///
+    /// Example: appeal inbox --imap imaps://me%40example.org@mail.example.org/INBOX
+    Inbox {
+        /// The mailbox: imaps://user@host[:993]/FOLDER, imap://user@host[:143]/FOLDER
+        /// (STARTTLS required), or imap://user@127.0.0.1:PORT/INBOX?tls=none for a server on
+        /// this machine. Overrides [imap] url.
+        #[arg(long, value_name = "URL")]
+        imap: Option<String>,
+        /// Trust this CA certificate (PEM) too; certificates are always verified.
+        #[arg(long, value_name = "FILE")]
+        imap_ca: Option<PathBuf>,
+        /// Flag the messages that matched a letter as seen (otherwise nothing is changed).
+        #[arg(long)]
+        mark_seen: bool,
+        /// The bounce address `send` used, if not [smtp] bounce_address: its tokens are looked
+        /// for in the addresses each message was delivered to.
+        #[arg(long, value_name = "ADDRESS")]
+        bounce_address: Option<String>,
+        /// Print what was found as JSON.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         out: Output,
     },

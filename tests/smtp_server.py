@@ -186,6 +186,7 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.event("FROM %s" % envelope.mail_from)
         if self.errored < self.args.error_data:
             self.errored += 1
             self.event("ERROR")

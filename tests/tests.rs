@@ -25,6 +25,7 @@ mod files_ids;
 mod hostile;
 mod identity;
 mod languages;
+mod inbox;
 mod layers;
 mod ledger_send;
 mod mail;

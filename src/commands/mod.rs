@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod docs;
+pub mod inbox;
 pub mod init;
 pub mod mark;
 pub mod pdf;

@@ -14,6 +14,7 @@ use crate::cli::Common;
 use crate::commands::remembered::{self, Recalled};
 use crate::config::Config;
 use crate::exit::Exit;
+use crate::ledger::mailbox::MailDetail;
 use crate::ledger::{self, Ledger, State};
 use crate::letter::plan;
 use crate::model::recipients::Channel;
@@ -37,6 +38,9 @@ pub struct LetterStatus {
     pub last_reply: Option<String>,
     pub content_hash: Option<String>,
     pub output_path: Option<String>,
+    /// What `appeal inbox` read about it: soft bounces, the last diagnostic, the reply's date.
+    #[serde(flatten)]
+    pub mail: MailDetail,
     /// Whether `appeal send` with this run's flags makes this very letter (its sender is the
     /// run's, its channel the plan's): only then may a hint offer `send` for it.
     #[serde(skip)]
@@ -58,12 +62,15 @@ fn state_or_not_started<S: serde::Serializer>(
 }
 
 /// Every state a report can show, from done to not started: the order of totals and columns.
-const ORDER: [&str; 10] = [
+const ORDER: [&str; 13] = [
     "sent",
     "written",
     "delivered",
     "posted",
     "faxed",
+    "replied",
+    "auto_replied",
+    "bounced",
     "failed",
     "deferred",
     "in_doubt",
@@ -188,6 +195,7 @@ impl LetterStatus {
             last_reply: e.last_reply,
             content_hash: e.content_hash,
             output_path: e.output_path,
+            mail: MailDetail::default(),
             sendable,
         }
     }
@@ -233,6 +241,7 @@ fn never_seen(
                 last_reply: None,
                 content_hash: None,
                 output_path: None,
+                mail: MailDetail::default(),
                 sendable: true,
             });
         }
@@ -311,9 +320,10 @@ pub fn run(config: &Config, json: bool, list: bool) -> Result<Exit> {
     };
     let acting = recalled.as_ref().map_or(config, |r| &r.config);
     let View {
-        letters,
+        mut letters,
         other_senders,
     } = view(acting, &Scope::of(acting), read_ledger(acting)?);
+    add_mail_details(acting, &mut letters)?;
     let exit = exit_code(&letters);
     let mut out = std::io::stdout().lock();
     if json {
@@ -336,6 +346,60 @@ pub fn run(config: &Config, json: bool, list: bool) -> Result<Exit> {
         print_notes(&letters, other_senders);
     }
     Ok(exit)
+}
+
+/// What `appeal inbox` recorded about each letter, from the ledger.
+fn add_mail_details(config: &Config, letters: &mut [LetterStatus]) -> Result<()> {
+    let Some(ledger) = Ledger::open_read_only(&config.root)? else {
+        return Ok(());
+    };
+    let mut details = ledger.mail_details(&config.campaign.name)?;
+    for l in letters.iter_mut() {
+        let key = ledger::Key::new(
+            &crate::letter::LetterKey {
+                campaign: config.campaign.name.clone(),
+                signatory: l.signatory.clone(),
+                recipient: l.recipient.clone(),
+            },
+            &l.sender,
+            l.channel,
+        );
+        if let Some(d) = details.remove(&key) {
+            l.mail = d;
+        }
+    }
+    Ok(())
+}
+
+/// The REPLY / REASON cell: the server's reply or the PDF, or what the mailbox said.
+fn reason(l: &LetterStatus) -> String {
+    let m = &l.mail;
+    let mut text = match (l.state, &m.replied, &m.last_diagnostic) {
+        (Some(State::Replied), Some(at), _) => format!(
+            "reply from {} on {}",
+            m.replied_by.as_deref().unwrap_or("?"),
+            at.chars().take(10).collect::<String>()
+        ),
+        (Some(State::Bounced), _, Some(d)) => d.clone(),
+        _ => l
+            .last_reply
+            .as_deref()
+            .or(l.output_path.as_deref())
+            .unwrap_or("")
+            .to_string(),
+    };
+    if m.soft_bounces > 0 {
+        let last = match (&m.last_diagnostic, l.state) {
+            (Some(d), Some(s)) if s != State::Bounced => format!(": {d}"),
+            _ => String::new(),
+        };
+        text.push_str(&format!(
+            " ({} soft bounce{}{last})",
+            m.soft_bounces,
+            plural(m.soft_bounces as usize)
+        ));
+    }
+    clean(&text)
 }
 
 /// On stderr: the letters still to do that no `send` of this run makes, and the letters of
@@ -455,12 +519,7 @@ fn print_list(out: &mut impl Write, config: &Config, letters: &[LetterStatus]) -
                 state_name(l.state).into(),
                 l.attempts.to_string(),
                 l.updated.clone().unwrap_or_else(|| "-".into()),
-                clean(
-                    l.last_reply
-                        .as_deref()
-                        .or(l.output_path.as_deref())
-                        .unwrap_or(""),
-                ),
+                reason(&l),
             ]);
             row
         })

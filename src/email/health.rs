@@ -171,6 +171,7 @@ mod tests {
                 message_id: format!("<{index}@example.org>"),
                 from: "a@example.org".parse().unwrap(),
                 to: "b@example.org".parse().unwrap(),
+                token: None,
                 cc: vec![],
                 bytes: vec![],
                 utf8_address: None,

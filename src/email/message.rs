@@ -81,6 +81,9 @@ pub struct MailContext {
     pub attachments: Vec<FileAttachment>,
     /// With `cc_email = true` in campaign.toml: the `copies_to` entries, copied on every email.
     pub cc: Vec<String>,
+    /// `[smtp] bounce_address`: the envelope sender, `{token}` replaced by each letter's
+    /// [`verp_token`] (checked when `appeal.toml` was read).
+    pub bounce: Option<String>,
 }
 
 impl MailContext {
@@ -103,16 +106,57 @@ impl MailContext {
             } else {
                 Vec::new()
             },
+            bounce: config
+                .settings
+                .raw
+                .smtp
+                .as_ref()
+                .and_then(|r| r.bounce_address.as_ref())
+                .map(|b| b.get_ref().clone()),
         }
     }
+}
+
+/// The token a letter's bounce address carries (VERP): the first 80 bits of
+/// SHA-256("appeal-verp", Message-ID) in lower-case base32, 16 characters. Stable across the
+/// retries of one letter (they reuse its Message-ID), new with a `--resend`'s new Message-ID,
+/// and not guessable from anything but the Message-ID, which only the recipient sees.
+pub fn verp_token(message_id: &str) -> String {
+    use sha2::Digest as _;
+    let mut h = Sha256::new();
+    h.update(b"appeal-verp\0");
+    h.update(message_id.as_bytes());
+    let digest = h.finalize();
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let bits = digest[..10]
+        .iter()
+        .fold(0u128, |n, b| (n << 8) | u128::from(*b));
+    (0..16)
+        .rev()
+        .map(|i| char::from(ALPHABET[((bits >> (i * 5)) & 31) as usize]))
+        .collect()
+}
+
+/// The envelope sender for a message with `message_id`: the bounce address with its token,
+/// or the From address; and the token, when there is one.
+fn envelope_sender(h: &Headers, ctx: &MailContext) -> Result<(Address, Option<String>)> {
+    let Some(pattern) = &ctx.bounce else {
+        return Ok((h.from.email.clone(), None));
+    };
+    let token = verp_token(&h.message_id);
+    let address = parse_address(&pattern.replace("{token}", &token), "[smtp] bounce_address")?;
+    Ok((address, Some(token)))
 }
 
 /// A message ready for the wire, with what the transport and the ledger need to know.
 #[derive(Debug, Clone)]
 pub struct Email {
     pub message_id: String,
-    /// Envelope sender (MAIL FROM).
+    /// Envelope sender (MAIL FROM): the From address, or the bounce address with [`Email::token`].
     pub from: Address,
+    /// The letter's VERP token when `[smtp] bounce_address` is set: the ledger keeps it so
+    /// `appeal inbox` can tell which letter a bounce is about.
+    pub token: Option<String>,
     /// Envelope recipient (RCPT TO).
     pub to: Address,
     /// Copies (more RCPT TOs), from `copies_to` with `cc_email = true`.
@@ -424,9 +468,11 @@ pub fn assemble(letter: &Letter, h: &Headers, pdf: &[u8], ctx: &MailContext) -> 
         .map(|m| &m.email)
         .find(|a| !a.user().is_ascii())
         .map(|a| a.to_string());
+    let (from, token) = envelope_sender(h, ctx)?;
     Ok(Email {
         message_id: h.message_id.clone(),
-        from: h.from.email.clone(),
+        from,
+        token,
         to: h.to.email.clone(),
         cc: h.cc.iter().map(|c| c.email.clone()).collect(),
         bytes,
@@ -518,7 +564,21 @@ mod tests {
             date: SystemTime::UNIX_EPOCH,
             attachments: vec![],
             cc: vec![],
+            bounce: None,
         }
+    }
+
+    #[test]
+    fn verp_tokens_are_16_base32_characters_of_the_message_id() {
+        let a = verp_token("<a@example.org>");
+        assert_eq!(a.len(), 16);
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)),
+            "{a}"
+        );
+        assert_eq!(a, verp_token("<a@example.org>"));
+        assert_ne!(a, verp_token("<b@example.org>"));
     }
 
     #[test]

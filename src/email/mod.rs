@@ -3,10 +3,12 @@
 //! run's view of the server's health, a socket that can be cut), and the cleaning of what
 //! servers say before it is shown or kept.
 
+pub mod classify;
 mod cut;
 pub mod delivery;
 pub mod filename;
 mod health;
+pub mod imap;
 pub mod message;
 pub mod outbox;
 pub mod reply;

@@ -57,7 +57,7 @@ pub fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback() || ip.to_canonical().is_loopback())
 }
 
-fn percent_decode(s: &str) -> Result<String> {
+pub(crate) fn percent_decode(s: &str) -> Result<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -281,6 +281,8 @@ pub struct SmtpFlags {
     pub url: Option<String>,
     pub ca: Option<PathBuf>,
     pub rate: Option<String>,
+    /// `--bounce-address`: the VERP envelope sender, over `[smtp] bounce_address`.
+    pub bounce_address: Option<String>,
 }
 
 /// The default rate for a remote server, so a relay's limits are not hit by accident.
@@ -350,6 +352,10 @@ pub fn resolve(
 pub struct Secret(String);
 
 impl Secret {
+    pub(crate) fn new(password: String) -> Secret {
+        Secret(password)
+    }
+
     /// The password itself, for the AUTH command only.
     pub(crate) fn expose(&self) -> &str {
         &self.0
@@ -379,6 +385,11 @@ pub fn password(settings: &SmtpSettings) -> Result<Option<Secret>> {
              [\"program\", \"arg\"] under [smtp] in appeal.toml"
         );
     };
+    run_password_command(program, args).map(Some)
+}
+
+/// The first line `program` prints, run without a shell, as a password.
+pub(crate) fn run_password_command(program: &str, args: &[String]) -> Result<Secret> {
     let output = std::process::Command::new(program)
         .args(args)
         .stdin(std::process::Stdio::null())
@@ -394,7 +405,7 @@ pub fn password(settings: &SmtpSettings) -> Result<Option<Secret>> {
     if line.is_empty() {
         bail!("password_command `{program}` printed no password");
     }
-    Ok(Some(Secret(line.to_string())))
+    Ok(Secret(line.to_string()))
 }
 
 #[cfg(test)]

@@ -32,11 +32,17 @@ pub(crate) fn tls_parameters(settings: &SmtpSettings) -> Result<Option<TlsParame
 
 /// The rustls configuration for implicit TLS.
 pub(crate) fn implicit_tls_config(settings: &SmtpSettings) -> Result<Arc<rustls::ClientConfig>> {
+    client_config(settings.ca.as_deref())
+}
+
+/// The rustls configuration for a client: the system's roots and `ca`, if any (IMAP uses it
+/// for implicit TLS and for STARTTLS alike).
+pub(crate) fn client_config(ca: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    if let Some(ca) = &settings.ca {
+    if let Some(ca) = ca {
         let certs = CertificateDer::pem_file_iter(ca)
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|e| anyhow!("CA file {} is not a PEM certificate: {e}", ca.display()))?;

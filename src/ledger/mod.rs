@@ -919,6 +919,7 @@ fn describe(state: Option<(State, u32)>) -> String {
 }
 
 mod report;
+pub mod mailbox;
 mod store;
 #[cfg(test)]
 mod tests;

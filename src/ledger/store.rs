@@ -174,6 +174,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
         read_at     TEXT NOT NULL,
         ignored     INTEGER NOT NULL DEFAULT 0
     ) STRICT;",
+    // 6: reading a mailbox again (its UIDVALIDITY changed) counts nothing twice: a message is
+    // known by its own Message-ID (or a digest of it when it has none), one event per letter,
+    // kind and message; `address` is the recipient address a bounce names, so a corrected
+    // address in recipients.toml is not taken for the dead one.
+    "ALTER TABLE mailbox_events ADD COLUMN message TEXT;
+    ALTER TABLE mailbox_events ADD COLUMN address TEXT;
+    CREATE UNIQUE INDEX mailbox_events_once ON mailbox_events (letter, kind, message);",
 ];
 
 pub(super) fn channel_str(c: Channel) -> &'static str {

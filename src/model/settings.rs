@@ -21,6 +21,8 @@ pub struct RawSettings {
     pub font: Option<Spanned<String>>,
     /// Email-to-fax gateway pattern, e.g. "{number}@fax.example.net".
     pub fax_gateway: Option<Spanned<String>>,
+    /// Where `appeal inbox` reads bounces and replies: `[imap]`.
+    pub imap: Option<RawImap>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -35,6 +37,36 @@ pub struct RawSmtp {
     pub timeout: Option<Spanned<u64>>,
     /// A `password = ...` key is recognised only to refuse it with a clear message.
     pub password: Option<Spanned<toml::Value>>,
+    /// The envelope sender with a per-letter token (VERP), e.g. "bounces+{token}@example.org".
+    pub bounce_address: Option<Spanned<String>>,
+}
+
+/// `[imap]`: the mailbox bounces and replies arrive in. Never a password.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImap {
+    pub url: Option<Spanned<String>>,
+    pub password_command: Option<Vec<String>>,
+    pub ca: Option<Spanned<String>>,
+    /// A `password = ...` key is recognised only to refuse it with a clear message.
+    pub password: Option<Spanned<toml::Value>>,
+}
+
+/// The sample token a bounce address is checked with.
+pub const SAMPLE_TOKEN: &str = "abcdefghij234567";
+
+/// Why `pattern` cannot be a bounce address: `{token}` exactly once, and an email address
+/// once it is filled in.
+pub fn bounce_address_problem(pattern: &str) -> Option<String> {
+    let count = pattern.matches("{token}").count();
+    if count != 1 {
+        return Some(format!(
+            "bounce_address must contain {{token}} exactly once (found {count}), e.g. \"bounces+{{token}}@example.org\""
+        ));
+    }
+    let sample = pattern.replace("{token}", SAMPLE_TOKEN);
+    crate::model::recipients::email_problem(&sample)
+        .map(|why| format!("bounce_address does not make an email address: {why}"))
 }
 
 /// The parsed file and its source, for located errors later.
@@ -75,6 +107,14 @@ pub fn load(path: &Path, shown: &Path, problems: &mut Problems) -> Settings {
     };
     if let Some(p) = raw.smtp.as_ref().and_then(|s| s.password.as_ref()) {
         problems.push(source.error_at(&p.span(), "a password does not belong in appeal.toml: set APPEAL_SMTP_PASSWORD or password_command"));
+    }
+    if let Some(p) = raw.imap.as_ref().and_then(|s| s.password.as_ref()) {
+        problems.push(source.error_at(&p.span(), "a password does not belong in appeal.toml: set APPEAL_IMAP_PASSWORD or password_command under [imap]"));
+    }
+    if let Some(b) = raw.smtp.as_ref().and_then(|s| s.bounce_address.as_ref())
+        && let Some(why) = bounce_address_problem(b.get_ref())
+    {
+        problems.push(source.error_at(&b.span(), why));
     }
     if let Some(g) = &raw.fax_gateway {
         let pattern = g.get_ref();

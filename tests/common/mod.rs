@@ -5,6 +5,7 @@
 
 pub mod bundled;
 pub mod ledger_rows;
+pub mod imap;
 pub mod smtp;
 
 use std::collections::BTreeMap;
@@ -197,6 +198,7 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         .current_dir(dir)
         .env("APPEAL_NOW", NOW)
         .env_remove("APPEAL_SMTP_PASSWORD")
+        .env_remove("APPEAL_IMAP_PASSWORD")
         .stdin(Stdio::null());
     cmd
 }

@@ -1,5 +1,7 @@
 //! `appeal check`: every problem of the campaign at once, nothing written.
 
+pub mod bounced;
+pub mod imap;
 pub mod lint;
 
 use std::collections::BTreeSet;
@@ -59,6 +61,8 @@ pub fn run(common: &Common) -> Result<Exit> {
     }
     lint::lint_campaign(&config, &mut problems);
     check_smtp(&config, &mut problems);
+    bounced::check(&config, &mut problems);
+    imap::check(&config, &mut problems);
     similarity.finish(&config, &mut problems);
     print_problems(&problems, config.quiet);
     if problems.has_errors() {

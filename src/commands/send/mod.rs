@@ -129,6 +129,9 @@ pub fn command(config: &Config, opts: &SendOptions) -> Result<Exit> {
         Err(e) => return Ok(refuse(e)),
     };
     if !config.quiet {
+        let mut dead = crate::diag::Problems::default();
+        crate::commands::check::bounced::warn(config, &open.0, &mut dead);
+        crate::term::print_problems(&dead, false);
         overview::print(config, &items, settings.as_ref(), false, job.each)?;
     }
     // Nothing left to send: no question, no connection.
@@ -210,6 +213,13 @@ fn mail_context(
         } else {
             Vec::new()
         },
+        bounce: match &opts.smtp.bounce_address {
+            Some(b) => match crate::model::settings::bounce_address_problem(b) {
+                Some(why) => bail!("--bounce-address: {why}"),
+                None => Some(b.clone()),
+            },
+            None => MailContext::for_check(config).bounce,
+        },
     };
     Ok((settings, ctx))
 }
@@ -264,10 +274,14 @@ fn deliver(
     if ledger.broken().is_none() {
         let _ = ledger.write(|l| l.flush());
     }
-    let next = match job.config.quiet {
+    let mut next = match job.config.quiet {
         true => Vec::new(),
         false => next_steps(&rerun, &ledger, &items, tally.written()),
     };
+    if !job.config.quiet {
+        let dead = ledger.write(|l| crate::commands::check::bounced::dead(job.config, l));
+        next.extend(dead.unwrap_or_default().iter().filter_map(|d| d.hint()));
+    }
     drop(lock);
     let end = End {
         broken: ledger.broken(),

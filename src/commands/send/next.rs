@@ -112,6 +112,9 @@ impl Rerun<'_> {
             if let Some(rate) = &self.smtp.rate {
                 flag("--rate", rate);
             }
+            if let Some(bounce) = &self.smtp.bounce_address {
+                flag("--bounce-address", bounce);
+            }
         }
         if let Some(file) = &typed.recipients {
             flag("--recipients", &file.to_string_lossy());

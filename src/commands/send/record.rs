@@ -261,7 +261,11 @@ impl<H: Hooks> Hooks for Recorder<H> {
                     }
                 }
             };
-            l.mark_pending(&attempt, &email.message_id, &hash)
+            l.mark_pending(&attempt, &email.message_id, &hash)?;
+            match &email.token {
+                Some(token) => l.set_token(&key, token),
+                None => Ok(()),
+            }
         })?;
         if let Some(s) = self.started.get(index) {
             s.store(true, Ordering::SeqCst);

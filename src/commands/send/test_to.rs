@@ -75,8 +75,10 @@ fn build(job: &Job<'_>, items: &[Item<'_>], item: &Item<'_>, address: &str) -> R
 
 /// The test message of `letter`.
 fn test_message(job: &Job<'_>, letter: &Letter, address: &str) -> Result<Email> {
+    // A test is no letter of the ledger: its bounces go to the From address.
     let ctx = MailContext {
         cc: Vec::new(),
+        bounce: None,
         ..job.ctx.clone()
     };
     let mut marked = letter.clone();
