@@ -28,6 +28,7 @@ mod layers;
 mod ledger_send;
 mod mail;
 mod pdf;
+mod scripts;
 mod send;
 mod status;
 mod untrusted;

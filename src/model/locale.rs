@@ -3,7 +3,9 @@
 use jiff::civil::Date;
 
 /// Languages the tool can date and label a letter in. A campaign may only use these.
-pub const LANGUAGES: [&str; 11] = ["en", "ru", "kk", "be", "uk", "ar", "fa", "hi", "zh", "vi", "tr"];
+pub const LANGUAGES: [&str; 11] = [
+    "en", "ru", "kk", "be", "uk", "ar", "fa", "hi", "zh", "vi", "tr",
+];
 
 pub fn is_supported(lang: &str) -> bool {
     LANGUAGES.contains(&lang)

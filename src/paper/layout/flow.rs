@@ -62,6 +62,12 @@ impl<'a> Flow<'a> {
 
     fn emit(&mut self, line: &Line, x: f32, size: f32, leading: f32) {
         let baseline = self.y + leading * 0.78;
+        // A right-to-left paragraph's lines end at the right margin.
+        let x = if line.rtl {
+            (self.geo.width - self.geo.right - line.width).max(x)
+        } else {
+            x
+        };
         let runs = line_runs(line, x, baseline, size);
         self.page().runs.extend(runs);
         self.y += leading;
@@ -145,6 +151,7 @@ fn line_runs(line: &Line, x: f32, baseline: f32, size: f32) -> Vec<Run> {
                 size,
                 text: p.text.clone(),
                 width: p.width,
+                words: p.words.clone(),
             }
         })
         .collect()

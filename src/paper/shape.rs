@@ -1,0 +1,182 @@
+//! Shaping with rustybuzz (HarfBuzz's algorithm in Rust): a word → glyphs, ligatures, marks
+//! and kerning, per face of the fallback chain. Words are cached per style and direction, so a
+//! template's words are shaped once per batch and Latin or Cyrillic text stays cheap.
+
+use std::sync::Arc;
+
+use crate::paper::fonts::Family;
+use crate::paper::metrics::{Glyph, Part, Shaped, Style};
+
+impl Family {
+    /// `word` shaped in `style`, right to left if `rtl`; from the cache when it was before.
+    pub(crate) fn shaped(&self, style: Style, rtl: bool, word: &str) -> Arc<Shaped> {
+        let slot = |cache: &crate::paper::fonts::Cache| {
+            cache[style.index()][usize::from(rtl)].get(word).cloned()
+        };
+        if let Some(hit) = self.cache.read().ok().and_then(|c| slot(&c)) {
+            return hit;
+        }
+        let shaped = Arc::new(self.shape_now(style, rtl, word));
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        cache[style.index()][usize::from(rtl)]
+            .entry(word.to_string())
+            .or_insert(shaped)
+            .clone()
+    }
+
+    fn shape_now(&self, style: Style, rtl: bool, word: &str) -> Shaped {
+        // Stretches of one face, in logical order.
+        let mut stretches: Vec<(usize, usize, usize)> = Vec::new();
+        let mut current = None;
+        for (at, c) in word.char_indices() {
+            let face = self
+                .pick(style, c, current)
+                .unwrap_or(self.chains[style.index()][0]);
+            match stretches.last_mut() {
+                Some((f, _, end)) if *f == face => *end = at + c.len_utf8(),
+                _ => stretches.push((face, at, at + c.len_utf8())),
+            }
+            current = Some(face);
+        }
+        let mut parts: Vec<Part> = stretches
+            .into_iter()
+            .map(|(face, start, end)| self.shape_part(face, rtl, &word[start..end]))
+            .collect();
+        if rtl {
+            parts.reverse();
+        }
+        Shaped {
+            width: parts
+                .iter()
+                .flat_map(|p| &p.glyphs)
+                .map(|g| g.advance)
+                .sum(),
+            parts,
+        }
+    }
+
+    fn shape_part(&self, id: usize, rtl: bool, text: &str) -> Part {
+        let face = self.face_by_id(id);
+        let mut buffer = rustybuzz::UnicodeBuffer::new();
+        buffer.push_str(text);
+        buffer.set_direction(if rtl {
+            rustybuzz::Direction::RightToLeft
+        } else {
+            rustybuzz::Direction::LeftToRight
+        });
+        buffer.guess_segment_properties();
+        let out = rustybuzz::shape(&face.shaper, &[], buffer);
+        let em = face.units_per_em;
+        // Cluster starts in logical order; each cluster's text goes on its first glyph.
+        let mut starts: Vec<usize> = out
+            .glyph_infos()
+            .iter()
+            .map(|g| g.cluster as usize)
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        let cluster_text = |start: usize| {
+            let end = starts
+                .iter()
+                .find(|s| **s > start)
+                .copied()
+                .unwrap_or(text.len());
+            text.get(start..end).unwrap_or("").to_string()
+        };
+        let mut glyphs: Vec<Glyph> = out
+            .glyph_infos()
+            .iter()
+            .zip(out.glyph_positions())
+            .map(|(info, pos)| Glyph {
+                id: u16::try_from(info.glyph_id).unwrap_or(0),
+                advance: pos.x_advance as f32 / em,
+                dx: pos.x_offset as f32 / em,
+                dy: pos.y_offset as f32 / em,
+                text: String::new(),
+            })
+            .collect();
+        let clusters: Vec<usize> = out
+            .glyph_infos()
+            .iter()
+            .map(|g| g.cluster as usize)
+            .collect();
+        let logical: Vec<usize> = if rtl {
+            (0..glyphs.len()).rev().collect()
+        } else {
+            (0..glyphs.len()).collect()
+        };
+        let mut seen = Vec::new();
+        for i in &logical {
+            if !seen.contains(&clusters[*i]) {
+                seen.push(clusters[*i]);
+                let text = cluster_text(clusters[*i]);
+                // Text extraction puts a right-to-left word's characters in logical order by
+                // reversing them (poppler does), so a ligature's own characters go reversed.
+                glyphs[*i].text = if rtl {
+                    text.chars().rev().collect()
+                } else {
+                    text
+                };
+            }
+        }
+        let in_order = logical.windows(2).all(|w| clusters[w[0]] < clusters[w[1]]);
+        let simple = in_order
+            && glyphs.iter().all(|g| !g.text.is_empty())
+            && (rtl || glyphs.iter().all(|g| g.text.chars().count() == 1));
+        Part {
+            face: id,
+            text: text.to_string(),
+            glyphs,
+            simple,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arabic_joins_and_runs_right_to_left() {
+        let f = Family::bundled().expect("fonts");
+        let word = "سلام";
+        let s = f.shaped(Style::Regular, true, word);
+        assert_eq!(s.parts.len(), 1);
+        let part = &s.parts[0];
+        assert_eq!(part.text, word);
+        // Joined forms are not the isolated forms the character map gives.
+        let face = f.face_by_id(part.face);
+        let isolated: Vec<u16> = word.chars().rev().filter_map(|c| face.glyph(c)).collect();
+        let ids: Vec<u16> = part.glyphs.iter().map(|g| g.id).collect();
+        assert_ne!(ids, isolated);
+        // Visual order: the last letter's glyph comes first.
+        assert_eq!(part.glyphs[0].text, "م");
+        assert!(!part.simple);
+    }
+
+    #[test]
+    fn latin_is_simple_and_cached() {
+        let f = Family::bundled().expect("fonts");
+        let a = f.shaped(Style::Regular, false, "Tavern");
+        let b = f.shaped(Style::Regular, false, "Tavern");
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(a.parts.iter().all(|p| p.simple));
+        let plain: f32 = "Tavern".chars().map(|c| f.advance_of(c)).sum();
+        assert!(a.width < plain, "kerned: {} < {plain}", a.width);
+    }
+
+    #[test]
+    fn words_of_two_scripts_take_two_faces() {
+        let f = Family::bundled().expect("fonts");
+        let s = f.shaped(Style::Regular, false, "abcनमस्ते");
+        assert_eq!(s.parts.len(), 2);
+        assert_ne!(s.parts[0].face, s.parts[1].face);
+        assert!(!s.parts[1].simple, "the conjunct needs /ActualText");
+    }
+
+    impl Family {
+        fn advance_of(&self, c: char) -> f32 {
+            crate::paper::metrics::Metrics::advance(self, Style::Regular, c)
+        }
+    }
+}
