@@ -39,8 +39,8 @@ const LETTERS: [(&str, &str); 8] = [
     ),
 ];
 
-/// A campaign with one recipient writing `body` in `lang`; returns the dir and the PDF path.
-fn letter(lang: &str, body: &str) -> (tempfile::TempDir, PathBuf) {
+/// A campaign with one recipient (`official`) writing `body` in `lang`.
+fn campaign(lang: &str, body: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let write = |rel: &str, text: &str| {
         let path = dir.path().join(rel);
@@ -63,6 +63,12 @@ fn letter(lang: &str, body: &str) -> (tempfile::TempDir, PathBuf) {
     );
     write("letters/t/letter.md.hbs", &format!("{body}\n"));
     write("appeal.toml", common::SETTINGS);
+    dir
+}
+
+/// The letter of [`campaign`] made with `appeal pdf`; the dir and the checked PDF.
+fn letter(lang: &str, body: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = campaign(lang, body);
     run_in(dir.path(), &["pdf", "-q"]).expect_code(0);
     let pdf = dir.path().join("out/t/official.pdf");
     tool("qpdf", &["--check"], &pdf);
@@ -464,4 +470,76 @@ fn arabic_persian_and_hindi_words_advance_as_harfbuzz_shapes_them() {
         }
         assert!(checked >= 20, "{lang}: only {checked} words checked");
     }
+}
+
+#[test]
+fn fonts_named_on_the_command_line_or_in_settings_come_first() {
+    let dir = campaign("zh", CHINESE);
+    let pdf = dir.path().join("out/t/official.pdf");
+    run_in(dir.path(), &["pdf", "-q", "--font", "Noto Sans CJK JP"]).expect_code(0);
+    let fonts = tool("pdffonts", &[], &pdf);
+    assert!(fonts.contains("+NotoSansCJKjp-Regular"), "{fonts}");
+    assert!(!fonts.contains("CJKsc"), "{fonts}");
+    tool("qpdf", &["--check"], &pdf);
+
+    let settings = format!("fonts = [\"Noto Sans CJK TC\"]\n{}", common::SETTINGS);
+    std::fs::write(dir.path().join("appeal.toml"), settings).expect("write");
+    run_in(dir.path(), &["pdf", "-q"]).expect_code(0);
+    let fonts = tool("pdffonts", &[], &pdf);
+    assert!(fonts.contains("+NotoSansCJKtc-Regular"), "{fonts}");
+    assert!(
+        text(&pdf)
+            .split_whitespace()
+            .collect::<String>()
+            .contains(CHINESE)
+    );
+}
+
+#[test]
+fn an_unknown_font_family_fails_and_writes_nothing() {
+    let dir = campaign("uk", "Текст листа.");
+    let run = run_in(dir.path(), &["pdf", "--font", "No Such Family"]);
+    run.expect_code(2)
+        .expect_stderr("no font file or installed font family is named `No Such Family`");
+    run_in(dir.path(), &["pdf", "--font", "fonts/missing.ttf"])
+        .expect_code(2)
+        .expect_stderr("the font file fonts/missing.ttf does not exist");
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn stacked_marks_get_the_shapers_offsets_in_the_pdf() {
+    let word = "x\u{302}\u{303}";
+    let (_dir, pdf) = letter("vi", &format!("Chữ {word} có dấu chồng."));
+    let glyphs = drawn(&pdf);
+    let span: Vec<&Drawn> = glyphs
+        .iter()
+        .filter(|g| g.actual.as_deref() == Some(word))
+        .collect();
+    assert_eq!(span.len(), 3, "base and two marks");
+    let out = Command::new("hb-shape")
+        .args(["--no-glyph-names", "--output-format=json"])
+        .arg(common::repo_root().join("fonts/NotoSans-Regular.ttf"))
+        .arg(word)
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+        .expect("hb-shape");
+    let hb: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
+    let (mut pen, size) = (0.0, span[0].size);
+    for (g, h) in span.iter().zip(&hb) {
+        let field = |k: &str| h[k].as_f64().expect("number") as f32;
+        // Noto Sans has 1000 units to the em.
+        let (x, y) = (pen + field("dx"), field("dy"));
+        assert!(
+            ((g.x - span[0].x) * 1000.0 / size - x).abs() < 0.5,
+            "x of {h}"
+        );
+        assert!(
+            ((g.y - span[0].y) * 1000.0 / size - y).abs() < 0.5,
+            "y of {h}"
+        );
+        pen += field("ax");
+    }
+    assert!(span[2].y > span[0].y, "the upper mark is raised");
+    assert!(text(&pdf).contains(word), "{}", text(&pdf));
 }

@@ -63,6 +63,11 @@ fn has_rtl(text: &str) -> bool {
     })
 }
 
+/// Whether a paragraph of `text` runs right to left: its first strong letter does (UAX #9).
+pub fn right_to_left(text: &str) -> bool {
+    has_rtl(text) && unicode_bidi::get_base_direction(text) == unicode_bidi::Direction::Rtl
+}
+
 /// Styled text as one string, with each span's start, style and superscript flag.
 fn gather(spans: &[Span]) -> (String, Vec<(usize, Style, bool)>) {
     let mut text = String::new();
@@ -311,4 +316,53 @@ pub fn shape_line(text: &str, style: Style, size: f32, m: &dyn Metrics) -> (Vec<
 /// Width of plain text in one style, in points.
 pub fn text_width(text: &str, style: Style, size: f32, m: &dyn Metrics) -> f32 {
     shape_line(text, style, size, m).1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Half an em a letter, a quarter for a space.
+    struct Fixed;
+    impl Metrics for Fixed {
+        fn advance(&self, _: Style, c: char) -> f32 {
+            if c == ' ' { 0.25 } else { 0.5 }
+        }
+    }
+
+    fn dx_of(line: &Line, word: &str) -> f32 {
+        let piece = line
+            .pieces
+            .iter()
+            .find(|p| p.text.split(' ').any(|w| w == word));
+        piece
+            .map(|p| p.dx)
+            .unwrap_or_else(|| panic!("{word} in {line:?}"))
+    }
+
+    #[test]
+    fn an_arabic_line_runs_right_to_left_with_its_numbers_left_to_right() {
+        let lines = break_lines(&[Span::plain("في 12 مارس 2024 قضية")], 10.0, 1000.0, &Fixed);
+        assert_eq!(lines.len(), 1);
+        let line = &lines[0];
+        assert!(line.rtl);
+        // Visual order, left to right: قضية 2024 مارس 12 في
+        let order = ["قضية", "2024", "مارس", "12", "في"].map(|w| dx_of(line, w));
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "{order:?} in {line:?}"
+        );
+        // The first strong letter decides a paragraph's direction.
+        assert!(right_to_left("12 في Amnesty"));
+        assert!(!right_to_left("Amnesty في"));
+    }
+
+    #[test]
+    fn a_latin_line_keeps_its_order_and_width() {
+        let lines = break_lines(&[Span::plain("ab cd")], 10.0, 1000.0, &Fixed);
+        assert!(!lines[0].rtl);
+        assert_eq!(lines[0].text(), "ab cd");
+        assert!((lines[0].width - 22.5).abs() < 1e-4);
+        assert!((text_width("ab cd", Style::Regular, 10.0, &Fixed) - 22.5).abs() < 1e-4);
+    }
 }

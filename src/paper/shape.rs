@@ -151,7 +151,13 @@ mod tests {
         assert_ne!(ids, isolated);
         // Visual order: the last letter's glyph comes first.
         assert_eq!(part.glyphs[0].text, "م");
-        assert!(!part.simple);
+        // Lam and alef make one glyph, whose text goes reversed (see `shape_part`).
+        assert!(
+            part.glyphs.iter().any(|g| g.text == "ال"),
+            "{:?}",
+            part.glyphs
+        );
+        assert!(part.simple, "one glyph for each cluster, in reverse order");
     }
 
     #[test]
@@ -172,6 +178,20 @@ mod tests {
         assert_eq!(s.parts.len(), 2);
         assert_ne!(s.parts[0].face, s.parts[1].face);
         assert!(!s.parts[1].simple, "the conjunct needs /ActualText");
+    }
+
+    #[test]
+    fn stacked_marks_are_placed_by_the_shaper() {
+        let f = Family::bundled().expect("fonts");
+        // Vietnamese "ệ" decomposed composes to the font's own glyph…
+        let composed = f.shaped(Style::Regular, false, "e\u{323}\u{302}");
+        assert_eq!(composed.parts[0].glyphs.len(), 1, "{composed:?}");
+        // …and marks with no precomposed form are stacked by GPOS: moved up and back.
+        let s = f.shaped(Style::Regular, false, "x\u{302}\u{303}");
+        let g = &s.parts[0].glyphs;
+        assert_eq!(g.len(), 3, "{g:?}");
+        assert!(g[1].dx != 0.0 && g[2].dy > g[1].dy, "{g:?}");
+        assert!(!s.parts[0].simple, "one cluster, three glyphs: /ActualText");
     }
 
     impl Family {

@@ -10,12 +10,15 @@ use anyhow::{Result, anyhow};
 
 use crate::paper::fonts::{Face, read_font};
 
+/// Faces taken, by file and face index (`None`: the file would not parse).
+type Taken = HashMap<(PathBuf, u32), Option<Arc<Face>>>;
+
 /// The installed fonts, in the order they are tried for a missing character.
 pub struct Fonts {
     /// (file, face index, family) of regular upright faces, Noto first.
     candidates: Vec<(PathBuf, u32, String)>,
     /// Faces taken so far, by file and index.
-    read: Mutex<HashMap<(PathBuf, u32), Option<Arc<Face>>>>,
+    read: Mutex<Taken>,
 }
 
 fn database() -> fontdb::Database {
