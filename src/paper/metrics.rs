@@ -54,8 +54,9 @@ pub struct Part {
     /// The characters, in logical order.
     pub text: String,
     pub glyphs: Vec<Glyph>,
-    /// Each glyph stands for the one character at its place, in reading order: the PDF's
-    /// ToUnicode map alone gives the text back. Otherwise the part carries /ActualText.
+    /// The PDF's ToUnicode map alone gives the text back: each glyph stands for the one
+    /// character at its place in reading order, or the part runs right to left (readers
+    /// reorder those glyphs themselves). Otherwise the part carries /ActualText.
     pub simple: bool,
 }
 

@@ -105,24 +105,38 @@ impl Family {
         } else {
             (0..glyphs.len()).collect()
         };
-        let mut seen = Vec::new();
-        for i in &logical {
-            if !seen.contains(&clusters[*i]) {
-                seen.push(clusters[*i]);
-                let text = cluster_text(clusters[*i]);
-                // Text extraction puts a right-to-left word's characters in logical order by
-                // reversing them (poppler does), so a ligature's own characters go reversed.
-                glyphs[*i].text = if rtl {
-                    text.chars().rev().collect()
-                } else {
-                    text
-                };
+        for start in &starts {
+            let members: Vec<usize> = logical
+                .iter()
+                .copied()
+                .filter(|i| clusters[*i] == *start)
+                .collect();
+            let text = cluster_text(*start);
+            if rtl {
+                // A letter and its marks (harakat), a glyph each as far as they go, the last
+                // glyph taking the rest (a lam-alef ligature: both letters). Text extraction
+                // puts right-to-left words in logical order by reversing their characters
+                // (poppler does), so a glyph's own characters go reversed.
+                let chars: Vec<char> = text.chars().collect();
+                for (k, i) in members.iter().enumerate() {
+                    let mine = if k + 1 == members.len() {
+                        chars.get(k..).unwrap_or_default()
+                    } else {
+                        chars.get(k..=k).unwrap_or_default()
+                    };
+                    glyphs[*i].text = mine.iter().rev().collect();
+                }
+            } else if let Some(first) = members.first() {
+                glyphs[*first].text = text;
             }
         }
-        let in_order = logical.windows(2).all(|w| clusters[w[0]] < clusters[w[1]]);
-        let simple = in_order
-            && glyphs.iter().all(|g| !g.text.is_empty())
-            && (rtl || glyphs.iter().all(|g| g.text.chars().count() == 1));
+        // Right-to-left glyphs stand for their clusters through ToUnicode alone: readers put
+        // them in logical order themselves, and would reverse an /ActualText again.
+        let in_order = logical.windows(2).all(|w| clusters[w[0]] <= clusters[w[1]]);
+        let simple = rtl
+            || (in_order
+                && glyphs.iter().all(|g| g.text.chars().count() == 1)
+                && glyphs.len() == text.chars().count());
         Part {
             face: id,
             text: text.to_string(),
