@@ -2,6 +2,7 @@
 //! writer and maker; fonts, their fallback and shaping. Layout is pure (no PDF types, no
 //! I/O); only `writer` knows printpdf.
 
+pub mod face;
 pub mod fonts;
 pub mod geometry;
 pub mod layout;

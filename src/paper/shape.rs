@@ -67,22 +67,6 @@ impl Family {
         buffer.guess_segment_properties();
         let out = rustybuzz::shape(&face.shaper, &[], buffer);
         let em = face.units_per_em;
-        // Cluster starts in logical order; each cluster's text goes on its first glyph.
-        let mut starts: Vec<usize> = out
-            .glyph_infos()
-            .iter()
-            .map(|g| g.cluster as usize)
-            .collect();
-        starts.sort_unstable();
-        starts.dedup();
-        let cluster_text = |start: usize| {
-            let end = starts
-                .iter()
-                .find(|s| **s > start)
-                .copied()
-                .unwrap_or(text.len());
-            text.get(start..end).unwrap_or("").to_string()
-        };
         let mut glyphs: Vec<Glyph> = out
             .glyph_infos()
             .iter()
@@ -105,31 +89,7 @@ impl Family {
         } else {
             (0..glyphs.len()).collect()
         };
-        for start in &starts {
-            let members: Vec<usize> = logical
-                .iter()
-                .copied()
-                .filter(|i| clusters[*i] == *start)
-                .collect();
-            let text = cluster_text(*start);
-            if rtl {
-                // A letter and its marks (harakat), a glyph each as far as they go, the last
-                // glyph taking the rest (a lam-alef ligature: both letters). Text extraction
-                // puts right-to-left words in logical order by reversing their characters
-                // (poppler does), so a glyph's own characters go reversed.
-                let chars: Vec<char> = text.chars().collect();
-                for (k, i) in members.iter().enumerate() {
-                    let mine = if k + 1 == members.len() {
-                        chars.get(k..).unwrap_or_default()
-                    } else {
-                        chars.get(k..=k).unwrap_or_default()
-                    };
-                    glyphs[*i].text = mine.iter().rev().collect();
-                }
-            } else if let Some(first) = members.first() {
-                glyphs[*first].text = text;
-            }
-        }
+        give_texts(&mut glyphs, &clusters, &logical, text, rtl);
         // Right-to-left glyphs stand for their clusters through ToUnicode alone: readers put
         // them in logical order themselves, and would reverse an /ActualText again.
         let in_order = logical.windows(2).all(|w| clusters[w[0]] <= clusters[w[1]]);
@@ -142,6 +102,41 @@ impl Family {
             text: text.to_string(),
             glyphs,
             simple,
+        }
+    }
+}
+
+/// Gives each glyph the text it stands for (see [`Glyph::text`]). `clusters` are the shaper's
+/// cluster starts (byte offsets into `text`) and `logical` the glyphs in reading order.
+fn give_texts(glyphs: &mut [Glyph], clusters: &[usize], logical: &[usize], text: &str, rtl: bool) {
+    let mut starts = clusters.to_vec();
+    starts.sort_unstable();
+    starts.dedup();
+    for (n, start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(text.len());
+        let cluster = text.get(*start..end).unwrap_or("");
+        let members: Vec<usize> = logical
+            .iter()
+            .copied()
+            .filter(|i| clusters[*i] == *start)
+            .collect();
+        if rtl {
+            // A letter and its marks (harakat), a glyph each as far as they go, the last
+            // glyph taking the rest (a lam-alef ligature: both letters). Text extraction
+            // puts right-to-left words in logical order by reversing their characters
+            // (poppler does), so a glyph's own characters go reversed.
+            let chars: Vec<char> = cluster.chars().collect();
+            for (k, i) in members.iter().enumerate() {
+                let mine = if k + 1 == members.len() {
+                    chars.get(k..).unwrap_or_default()
+                } else {
+                    chars.get(k..=k).unwrap_or_default()
+                };
+                glyphs[*i].text = mine.iter().rev().collect();
+            }
+        } else if let Some(first) = members.first() {
+            // A ligature or a conjunct: the first glyph stands for the cluster.
+            glyphs[*first].text = cluster.to_string();
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, anyhow};
 
-use crate::paper::fonts::{Face, read_font};
+use crate::paper::face::{Face, read_font};
 
 /// Faces taken, by file and face index (`None`: the file would not parse).
 type Taken = HashMap<(PathBuf, u32), Option<Arc<Face>>>;
