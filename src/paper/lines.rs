@@ -56,6 +56,9 @@ struct Token<'a> {
     width: f32,
 }
 
+/// Bytes in a word beyond which it cannot fit any line (a line holds some 100 letters).
+const LONGEST_WORD: usize = 1024;
+
 /// Whether `text` holds a right-to-left letter (Hebrew, Arabic, Syriac, Thaana, N'Ko…).
 fn has_rtl(text: &str) -> bool {
     text.chars().any(|c| {
@@ -130,7 +133,10 @@ fn tokens<'a>(
     let mut push = |from: usize, to: usize, k: (Style, bool, Level, bool, bool, bool)| {
         let piece = &text[from..to];
         let scale = if k.1 { size * dims::SUPER_SCALE } else { size };
-        let shaped = if k.5 {
+        // A word longer than any line is cut between its characters before it is shaped
+        // (see `split_token`): shaping a megabyte-long word whole would be for nothing.
+        let endless = piece.len() > LONGEST_WORD;
+        let shaped = if k.5 || endless {
             Arc::new(Shaped::default())
         } else {
             m.shape(k.0, k.2.is_rtl(), piece)
@@ -142,7 +148,11 @@ fn tokens<'a>(
             level: k.2,
             rtl_paragraph: k.3,
             blank: k.4,
-            width: shaped.width * scale,
+            width: if endless {
+                f32::INFINITY
+            } else {
+                shaped.width * scale
+            },
             shaped,
         });
     };
