@@ -375,7 +375,7 @@ fn embed(face: &Face, number: usize, glyphs: BTreeMap<u16, String>) -> Result<Em
 /// Draws a part's glyphs from `pen` on the baseline `y` (PDF coordinates): runs of glyphs in
 /// one TJ whose adjustments take the pen where the shaper puts each glyph; a glyph raised or
 /// lowered by the shaper (a stacked mark) gets a text matrix of its own.
-fn glyph_ops(ops: &mut Vec<Op>, font: &Embedded, part: &Part, mut pen: f32, y: f32, size: f32) {
+fn glyph_ops(ops: &mut Vec<Op>, font: &Embedded, part: &Part, pen: f32, y: f32, size: f32) {
     fn flush(ops: &mut Vec<Op>, items: &mut Vec<Codepoint>) {
         if !items.is_empty() {
             let glyphs = std::mem::take(items);
@@ -384,27 +384,35 @@ fn glyph_ops(ops: &mut Vec<Op>, font: &Embedded, part: &Part, mut pen: f32, y: f
             });
         }
     }
+    // Thousandths of an em from the part's start, kept to a thousandth of that: TJ numbers'
+    // unit, and no float noise to write as adjustments.
+    let units = |em: f32| (em * 1_000_000.0).round() / 1000.0;
     let mut items: Vec<Codepoint> = Vec::with_capacity(part.glyphs.len());
-    // Where the PDF's pen stands after the last glyph shown.
-    let mut at = 0.0f32;
+    // The shaper's pen, and where the PDF's stands after the last glyph shown.
+    let (mut shaper, mut at) = (0.0f32, 0.0f32);
     for g in &part.glyphs {
         let (id, width) = font.glyphs.get(&g.id).copied().unwrap_or((0, 0.0));
-        let x = pen + g.dx * size;
+        let x = shaper + units(g.dx);
         match items.last_mut() {
-            Some(last) if g.dy == 0.0 => last.offset -= (x - at) * 1000.0 / size,
+            Some(last) if g.dy == 0.0 => {
+                let kern = at - x;
+                if kern.abs() >= 0.001 {
+                    last.offset += kern;
+                }
+            }
             _ => {
                 flush(ops, &mut items);
                 ops.push(Op::SetTextMatrix {
-                    matrix: TextMatrix::Translate(Pt(x), Pt(y + g.dy * size)),
+                    matrix: TextMatrix::Translate(Pt(pen + x * size / 1000.0), Pt(y + g.dy * size)),
                 });
             }
         }
         items.push(Codepoint::new(id, 0.0));
-        at = x + width * size / 1000.0;
+        at = x + width;
         if g.dy != 0.0 {
             flush(ops, &mut items);
         }
-        pen += g.advance * size;
+        shaper += units(g.advance);
     }
     flush(ops, &mut items);
 }
