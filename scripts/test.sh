@@ -2,8 +2,9 @@
 # Runs every test of `appeal`, first installing what the tests need on a fresh Debian
 # machine: poppler-utils and qpdf (to read PDFs back), postfix (only for its smtp-sink, the
 # fault-injecting SMTP server of tests/ledger_send.rs; Postfix itself is left unconfigured and
-# not started) and a Python venv with aiosmtpd (a real SMTP server on 127.0.0.1). Safe to
-# re-run: it installs only what is missing.
+# not started), libharfbuzz-bin and fonts-noto-cjk (hb-shape and a Chinese font for the
+# letters in other scripts) and a Python venv with aiosmtpd (a real SMTP server on
+# 127.0.0.1). Safe to re-run: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,9 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # dovecot-imapd: the real IMAP server of tests/inbox.rs (started by the tests, not as a service).
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+# tests/scripts.rs: HarfBuzz's hb-shape to check shaped advances, an installed CJK font.
+command -v hb-shape >/dev/null 2>&1 || missing+=(libharfbuzz-bin)
+ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     # postfix: install it without configuring a mail system (no questions, nothing started).

@@ -81,7 +81,7 @@ impl Group for SenderFlags {
 impl Group for Print {
     fn apply(&self, common: &mut Common) {
         common.paper = self.paper;
-        common.font = self.font.clone();
+        common.fonts = self.font.clone();
     }
 }
 
@@ -525,11 +525,12 @@ pub struct Print {
     #[arg(long, value_enum)]
     pub paper: Option<Paper>,
 
-    /// A TrueType font to print letters in instead of the bundled Noto Sans. A file named
-    /// Name-Regular.ttf brings Name-Bold.ttf, Name-Italic.ttf and Name-BoldItalic.ttf found
-    /// beside it.
-    #[arg(long, value_name = "FILE")]
-    pub font: Option<PathBuf>,
+    /// A font to print letters in, tried before the bundled Noto Sans for every character: a
+    /// font file or an installed family ("Noto Sans CJK SC"). Repeat it for a chain. A file
+    /// named Name-Regular.ttf brings Name-Bold.ttf, Name-Italic.ttf and Name-BoldItalic.ttf
+    /// found beside it.
+    #[arg(long, value_name = "FILE_OR_FAMILY")]
+    pub font: Vec<String>,
 }
 
 /// Where files go.
@@ -561,6 +562,8 @@ pub struct Common {
     pub signatories: Option<PathBuf>,
     pub paper: Option<Paper>,
     pub font: Option<PathBuf>,
+    /// `--font FILE_OR_FAMILY`, in order.
+    pub fonts: Vec<String>,
     pub out: Option<PathBuf>,
     pub verbose: bool,
     pub quiet: bool,

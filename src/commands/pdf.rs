@@ -54,7 +54,7 @@ pub fn run(config: &Config, combined: bool, list: bool) -> Result<Exit> {
         eprintln!("{}", r.note);
     }
     let config = recalled.as_ref().map_or(config, |r| &r.config);
-    let family = Family::load(config.font.as_deref())?;
+    let family = Family::for_config(config)?;
     let Some(checked) = check(config, &family)? else {
         return Ok(Exit::Invalid);
     };

@@ -42,6 +42,8 @@ pub struct Config {
     pub paper: Paper,
     /// `--font FILE` or appeal.toml `font`: a TTF to use instead of the bundled family.
     pub font: Option<PathBuf>,
+    /// `--font FILE_OR_FAMILY`, in order (resolved by `paper::fonts`).
+    pub fonts: Vec<String>,
     pub out_dir: PathBuf,
     pub settings: Settings,
     pub now: jiff::Zoned,
@@ -167,6 +169,7 @@ pub fn load(common: &Common) -> Result<Config, Problems> {
         via,
         paper,
         font,
+        fonts: common.fonts.clone(),
         out_dir,
         settings,
         now,

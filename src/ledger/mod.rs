@@ -918,8 +918,8 @@ fn describe(state: Option<(State, u32)>) -> String {
     }
 }
 
-mod report;
 pub mod mailbox;
+mod report;
 mod store;
 #[cfg(test)]
 mod tests;

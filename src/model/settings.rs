@@ -19,6 +19,9 @@ pub struct RawSettings {
     pub paper: Option<Spanned<String>>,
     /// A TTF to use instead of the bundled font (regular weight).
     pub font: Option<Spanned<String>>,
+    /// Fonts tried first, before the bundled ones: font files (relative to the campaign
+    /// directory) or installed families, e.g. `fonts = ["Noto Sans CJK SC"]`.
+    pub fonts: Option<Vec<Spanned<String>>>,
     /// Email-to-fax gateway pattern, e.g. "{number}@fax.example.net".
     pub fax_gateway: Option<Spanned<String>>,
     /// Where `appeal inbox` reads bounces and replies: `[imap]`.

@@ -1,20 +1,29 @@
 //! Line breaking: styled text → lines no wider than a measure, at UAX #14 opportunities
-//! (unicode-linebreak), with widths from the font's advance widths. Pure, like `layout`.
+//! (unicode-linebreak), measured with shaped words. Text that holds right-to-left letters gets
+//! its embedding levels from UAX #9 (unicode-bidi): each line is put in visual order after
+//! breaking, and a right-to-left paragraph's lines say so (layout sets them flush right).
+//! Pure, like `layout`.
 
+use std::sync::Arc;
+
+use unicode_bidi::{BidiInfo, Level};
 use unicode_linebreak::{BreakOpportunity, linebreaks};
 
 use crate::letter::Span;
 use crate::paper::geometry::dims;
-use crate::paper::metrics::{Metrics, Style};
+use crate::paper::metrics::{Metrics, Shaped, Style};
 
-/// A piece of a broken line: text in one style, at an offset from the line's start.
+/// A piece of a broken line: text in one style and direction, at an offset from the line's
+/// start, with its shaped words in visual order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Piece {
     pub style: Style,
     pub superscript: bool,
+    /// The characters, in logical order.
     pub text: String,
     pub dx: f32,
     pub width: f32,
+    pub words: Vec<Arc<Shaped>>,
 }
 
 /// One broken line.
@@ -23,62 +32,157 @@ pub struct Line {
     pub pieces: Vec<Piece>,
     /// Width without trailing spaces.
     pub width: f32,
+    /// The line belongs to a right-to-left paragraph.
+    pub rtl: bool,
 }
 
 impl Line {
+    /// The line's text, piece by piece in visual order.
     pub fn text(&self) -> String {
         self.pieces.iter().map(|p| p.text.as_str()).collect()
     }
 }
 
-struct Glyph {
-    c: char,
+/// A word, a run of spaces or a line break, in one style and embedding level.
+struct Token<'a> {
+    text: &'a str,
     style: Style,
     superscript: bool,
+    level: Level,
+    /// In a right-to-left paragraph.
+    rtl_paragraph: bool,
+    blank: bool,
+    shaped: Arc<Shaped>,
     width: f32,
+}
+
+/// Bytes in a word beyond which it cannot fit any line (a line holds some 100 letters).
+const LONGEST_WORD: usize = 1024;
+
+/// Whether `text` holds a right-to-left letter (Hebrew, Arabic, Syriac, Thaana, N'Ko…).
+fn has_rtl(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF | 0x10800..=0x10FFF | 0x1E800..=0x1EFFF)
+    })
+}
+
+/// Whether a paragraph of `text` runs right to left: its first strong letter does (UAX #9).
+pub fn right_to_left(text: &str) -> bool {
+    has_rtl(text) && unicode_bidi::get_base_direction(text) == unicode_bidi::Direction::Rtl
+}
+
+/// Styled text as one string, with each span's start, style and superscript flag.
+fn gather(spans: &[Span]) -> (String, Vec<(usize, Style, bool)>) {
+    let mut text = String::new();
+    let mut marks = Vec::with_capacity(spans.len());
+    for span in spans {
+        marks.push((
+            text.len(),
+            Style::new(span.bold, span.italic),
+            span.superscript,
+        ));
+        text.extend(
+            span.text
+                .chars()
+                .map(|c| if c == '\t' || c == '\r' { ' ' } else { c }),
+        );
+    }
+    (text, marks)
+}
+
+/// Per byte: its embedding level and whether its paragraph runs right to left.
+type Levels = Option<(Vec<Level>, Vec<bool>)>;
+
+fn levels(text: &str) -> Levels {
+    if !has_rtl(text) {
+        return None;
+    }
+    let info = BidiInfo::new(text, None);
+    let mut rtl = vec![false; text.len()];
+    for p in &info.paragraphs {
+        rtl[p.range.clone()].fill(p.level.is_rtl());
+    }
+    Some((info.levels, rtl))
+}
+
+/// Splits `text[start..end]` into tokens: a new one wherever style, level or blankness changes.
+fn tokens<'a>(
+    text: &'a str,
+    range: std::ops::Range<usize>,
+    marks: &[(usize, Style, bool)],
+    levels: &Levels,
+    size: f32,
+    m: &dyn Metrics,
+) -> Vec<Token<'a>> {
+    let mut out: Vec<Token> = Vec::new();
+    let mut start = range.start;
+    let key = |at: usize, c: char| {
+        let mark = marks[marks.partition_point(|m| m.0 <= at).saturating_sub(1)];
+        let (level, rtl) = levels
+            .as_ref()
+            .map_or((Level::ltr(), false), |(l, r)| (l[at], r[at]));
+        (mark.1, mark.2, level, rtl, c.is_whitespace(), c == '\n')
+    };
+    let mut chars = text[range.clone()]
+        .char_indices()
+        .map(|(i, c)| (i + range.start, c));
+    let Some((_, first)) = chars.next() else {
+        return out;
+    };
+    let mut current = key(start, first);
+    let mut push = |from: usize, to: usize, k: (Style, bool, Level, bool, bool, bool)| {
+        let piece = &text[from..to];
+        let scale = if k.1 { size * dims::SUPER_SCALE } else { size };
+        // A word longer than any line is cut between its characters before it is shaped
+        // (see `split_token`): shaping a megabyte-long word whole would be for nothing.
+        let endless = piece.len() > LONGEST_WORD;
+        let shaped = if k.5 || endless {
+            Arc::new(Shaped::default())
+        } else {
+            m.shape(k.0, k.2.is_rtl(), piece)
+        };
+        out.push(Token {
+            text: piece,
+            style: k.0,
+            superscript: k.1,
+            level: k.2,
+            rtl_paragraph: k.3,
+            blank: k.4,
+            width: if endless {
+                f32::INFINITY
+            } else {
+                shaped.width * scale
+            },
+            shaped,
+        });
+    };
+    for (at, c) in chars {
+        let k = key(at, c);
+        if k != current || current.5 {
+            push(start, at, current);
+            start = at;
+            current = k;
+        }
+    }
+    push(start, range.end, current);
+    out
 }
 
 /// Breaks styled text into lines no wider than `measure` at UAX #14 opportunities, greedily.
 /// A piece that cannot fit even alone on a line is broken between characters.
 pub fn break_lines(spans: &[Span], size: f32, measure: f32, m: &dyn Metrics) -> Vec<Line> {
-    let mut text = String::new();
-    let mut glyphs: Vec<(usize, Glyph)> = Vec::new();
-    for span in spans {
-        let style = Style::new(span.bold, span.italic);
-        let scale = if span.superscript {
-            size * dims::SUPER_SCALE
-        } else {
-            size
-        };
-        for c in span.text.chars() {
-            let c = if c == '\t' || c == '\r' { ' ' } else { c };
-            let width = if c == '\n' {
-                0.0
-            } else {
-                m.advance(style, c) * scale
-            };
-            glyphs.push((
-                text.len(),
-                Glyph {
-                    c,
-                    style,
-                    superscript: span.superscript,
-                    width,
-                },
-            ));
-            text.push(c);
-        }
+    let (text, marks) = gather(spans);
+    if text.is_empty() {
+        return Vec::new();
     }
+    let levels = levels(&text);
     let mut lines = Vec::new();
-    let mut current: Vec<&Glyph> = Vec::new();
+    let mut current: Vec<Token> = Vec::new();
     let mut current_width = 0.0f32;
-    let mut next = 0;
+    let mut start = 0;
     for (end, kind) in linebreaks(&text) {
-        let start = next;
-        while next < glyphs.len() && glyphs[next].0 < end {
-            next += 1;
-        }
-        let segment: Vec<&Glyph> = glyphs[start..next].iter().map(|(_, g)| g).collect();
+        let segment = tokens(&text, start..end, &marks, &levels, size, m);
+        start = end;
         let trimmed = trimmed_width(&segment);
         if !current.is_empty() && current_width + trimmed > measure {
             lines.push(finish_line(std::mem::take(&mut current)));
@@ -87,21 +191,22 @@ pub fn break_lines(spans: &[Span], size: f32, measure: f32, m: &dyn Metrics) -> 
         if current.is_empty() && trimmed > measure {
             // Too long for any line: break between characters (keeping combining marks on
             // their base), never past the margin.
-            for cluster in clusters(&segment) {
-                let w: f32 = cluster.iter().map(|g| g.width).sum();
-                let blank = cluster.iter().all(|g| g.c.is_whitespace());
-                if !current.is_empty() && !blank && current_width + w > measure {
-                    lines.push(finish_line(std::mem::take(&mut current)));
-                    current_width = 0.0;
+            for token in segment {
+                for piece in split_token(token, size, m) {
+                    if !current.is_empty() && !piece.blank && current_width + piece.width > measure
+                    {
+                        lines.push(finish_line(std::mem::take(&mut current)));
+                        current_width = 0.0;
+                    }
+                    current_width += piece.width;
+                    current.push(piece);
                 }
-                current.extend(cluster);
-                current_width += w;
             }
         } else {
-            current_width += segment.iter().map(|g| g.width).sum::<f32>();
+            current_width += segment.iter().map(|t| t.width).sum::<f32>();
             current.extend(segment);
         }
-        if kind == BreakOpportunity::Mandatory && next < glyphs.len() {
+        if kind == BreakOpportunity::Mandatory && end < text.len() {
             lines.push(finish_line(std::mem::take(&mut current)));
             current_width = 0.0;
         }
@@ -112,57 +217,162 @@ pub fn break_lines(spans: &[Span], size: f32, measure: f32, m: &dyn Metrics) -> 
     lines
 }
 
-fn trimmed_width(glyphs: &[&Glyph]) -> f32 {
-    let keep = glyphs
-        .iter()
-        .rposition(|g| !g.c.is_whitespace())
-        .map_or(0, |i| i + 1);
-    glyphs[..keep].iter().map(|g| g.width).sum()
+fn trimmed_width(tokens: &[Token]) -> f32 {
+    let keep = tokens.iter().rposition(|t| !t.blank).map_or(0, |i| i + 1);
+    tokens[..keep].iter().map(|t| t.width).sum()
 }
 
-/// Characters grouped with the combining marks that follow them.
-fn clusters<'a>(glyphs: &[&'a Glyph]) -> Vec<Vec<&'a Glyph>> {
-    let mut out: Vec<Vec<&Glyph>> = Vec::new();
-    for g in glyphs {
-        let combining = matches!(g.c as u32, 0x0300..=0x036F | 0x0483..=0x0489 | 0x200D);
-        match out.last_mut() {
-            Some(last) if combining => last.push(g),
-            _ => out.push(vec![g]),
+/// A token cut into its characters, each with the combining marks that follow it.
+fn split_token<'a>(token: Token<'a>, size: f32, m: &dyn Metrics) -> Vec<Token<'a>> {
+    let mut cuts: Vec<usize> = Vec::new();
+    for (at, c) in token.text.char_indices() {
+        let combining = matches!(c as u32,
+            0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05C7 | 0x0610..=0x061A
+            | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0900..=0x0903 | 0x093A..=0x094F
+            | 0x0951..=0x0957 | 0x0962..=0x0963 | 0x200C..=0x200D | 0xFE00..=0xFE0F);
+        if !combining || cuts.is_empty() {
+            cuts.push(at);
         }
     }
-    out
-}
-
-fn finish_line(glyphs: Vec<&Glyph>) -> Line {
-    let keep = glyphs
-        .iter()
-        .rposition(|g| !g.c.is_whitespace())
-        .map_or(0, |i| i + 1);
-    let mut pieces: Vec<Piece> = Vec::new();
-    let mut x = 0.0;
-    for g in &glyphs[..keep] {
-        if g.c == '\n' {
-            continue;
-        }
-        match pieces.last_mut() {
-            Some(p) if p.style == g.style && p.superscript == g.superscript => {
-                p.text.push(g.c);
-                p.width += g.width;
+    cuts.push(token.text.len());
+    let scale = if token.superscript {
+        size * dims::SUPER_SCALE
+    } else {
+        size
+    };
+    cuts.windows(2)
+        .map(|w| {
+            let text = &token.text[w[0]..w[1]];
+            let shaped = m.shape(token.style, token.level.is_rtl(), text);
+            Token {
+                text,
+                width: shaped.width * scale,
+                shaped,
+                ..token
             }
-            _ => pieces.push(Piece {
-                style: g.style,
-                superscript: g.superscript,
-                text: g.c.to_string(),
-                dx: x,
-                width: g.width,
-            }),
+        })
+        .collect()
+}
+
+/// A line from its tokens: trailing spaces dropped, put in visual order, joined into pieces.
+fn finish_line(mut tokens: Vec<Token>) -> Line {
+    let rtl = tokens.first().is_some_and(|t| t.rtl_paragraph);
+    let keep = tokens.iter().rposition(|t| !t.blank).map_or(0, |i| i + 1);
+    tokens.truncate(keep);
+    tokens.retain(|t| t.text != "\n");
+    let order: Vec<usize> = if tokens.iter().all(|t| t.level == Level::ltr()) {
+        (0..tokens.len()).collect()
+    } else {
+        let levels: Vec<Level> = tokens.iter().map(|t| t.level).collect();
+        BidiInfo::reorder_visual(&levels)
+    };
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut levels: Vec<Level> = Vec::new();
+    let mut x = 0.0;
+    for i in order {
+        let t = &tokens[i];
+        match pieces.last_mut() {
+            Some(p)
+                if p.style == t.style
+                    && p.superscript == t.superscript
+                    && levels.last() == Some(&t.level) =>
+            {
+                if t.level.is_rtl() {
+                    p.text.insert_str(0, t.text);
+                } else {
+                    p.text.push_str(t.text);
+                }
+                p.width += t.width;
+                p.words.push(t.shaped.clone());
+            }
+            _ => {
+                levels.push(t.level);
+                pieces.push(Piece {
+                    style: t.style,
+                    superscript: t.superscript,
+                    text: t.text.to_string(),
+                    dx: x,
+                    width: t.width,
+                    words: vec![t.shaped.clone()],
+                });
+            }
         }
-        x += g.width;
+        x += t.width;
     }
-    Line { pieces, width: x }
+    Line {
+        pieces,
+        width: x,
+        rtl,
+    }
+}
+
+/// One line of plain text in one style: its words in visual order and its width in points.
+pub fn shape_line(text: &str, style: Style, size: f32, m: &dyn Metrics) -> (Vec<Arc<Shaped>>, f32) {
+    let span = Span {
+        text: text.to_string(),
+        bold: matches!(style, Style::Bold | Style::BoldItalic),
+        italic: matches!(style, Style::Italic | Style::BoldItalic),
+        superscript: false,
+    };
+    let lines = break_lines(&[span], size, f32::INFINITY, m);
+    let words = lines
+        .iter()
+        .flat_map(|l| &l.pieces)
+        .flat_map(|p| p.words.iter().cloned())
+        .collect();
+    (words, lines.iter().map(|l| l.width).sum())
 }
 
 /// Width of plain text in one style, in points.
 pub fn text_width(text: &str, style: Style, size: f32, m: &dyn Metrics) -> f32 {
-    text.chars().map(|c| m.advance(style, c)).sum::<f32>() * size
+    shape_line(text, style, size, m).1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Half an em a letter, a quarter for a space.
+    struct Fixed;
+    impl Metrics for Fixed {
+        fn advance(&self, _: Style, c: char) -> f32 {
+            if c == ' ' { 0.25 } else { 0.5 }
+        }
+    }
+
+    fn dx_of(line: &Line, word: &str) -> f32 {
+        let piece = line
+            .pieces
+            .iter()
+            .find(|p| p.text.split(' ').any(|w| w == word));
+        piece
+            .map(|p| p.dx)
+            .unwrap_or_else(|| panic!("{word} in {line:?}"))
+    }
+
+    #[test]
+    fn an_arabic_line_runs_right_to_left_with_its_numbers_left_to_right() {
+        let lines = break_lines(&[Span::plain("في 12 مارس 2024 قضية")], 10.0, 1000.0, &Fixed);
+        assert_eq!(lines.len(), 1);
+        let line = &lines[0];
+        assert!(line.rtl);
+        // Visual order, left to right: قضية 2024 مارس 12 في
+        let order = ["قضية", "2024", "مارس", "12", "في"].map(|w| dx_of(line, w));
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "{order:?} in {line:?}"
+        );
+        // The first strong letter decides a paragraph's direction.
+        assert!(right_to_left("12 في Amnesty"));
+        assert!(!right_to_left("Amnesty في"));
+    }
+
+    #[test]
+    fn a_latin_line_keeps_its_order_and_width() {
+        let lines = break_lines(&[Span::plain("ab cd")], 10.0, 1000.0, &Fixed);
+        assert!(!lines[0].rtl);
+        assert_eq!(lines[0].text(), "ab cd");
+        assert!((lines[0].width - 22.5).abs() < 1e-4);
+        assert!((text_width("ab cd", Style::Regular, 10.0, &Fixed) - 22.5).abs() < 1e-4);
+    }
 }

@@ -29,10 +29,7 @@ pub struct PdfMaker {
 
 impl PdfMaker {
     pub fn new(config: &Config) -> Result<PdfMaker> {
-        Ok(Self::with_family(
-            config,
-            Family::load(config.font.as_deref())?,
-        ))
+        Ok(Self::with_family(config, Family::for_config(config)?))
     }
 
     /// A maker with a family already loaded (the `pdf` command loads it to check glyphs first).

@@ -1,5 +1,5 @@
-//! The faces of a font family and their advance widths: all that line breaking and layout
-//! need to know of a font.
+//! The faces of a font family, their advance widths and shaped words: all that line breaking
+//! and layout need to know of a font.
 
 /// One of the four faces of the family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,7 +32,53 @@ impl Style {
     }
 }
 
-/// Advance widths, in ems, for the faces of a family.
-pub trait Metrics {
+/// One glyph of shaped text. Lengths are in ems of the font size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Glyph {
+    pub id: u16,
+    /// Where the next glyph starts, from the shaper (kerning included).
+    pub advance: f32,
+    /// The offset the shaper gives this glyph from its pen position (marks, GPOS).
+    pub dx: f32,
+    pub dy: f32,
+    /// The text the glyph stands for, for the PDF's ToUnicode map: its cluster's text on the
+    /// first glyph of a cluster, empty on the others.
+    pub text: String,
+}
+
+/// A stretch of one word drawn with one face, its glyphs in visual order (left to right).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    /// The face, as the font family numbers its faces.
+    pub face: usize,
+    /// The characters, in logical order.
+    pub text: String,
+    pub glyphs: Vec<Glyph>,
+    /// The PDF's ToUnicode map alone gives the text back: each glyph stands for the one
+    /// character at its place in reading order, or the part runs right to left (readers
+    /// reorder those glyphs themselves). Otherwise the part carries /ActualText.
+    pub simple: bool,
+}
+
+/// A shaped word (or a run of spaces): its width in ems and its parts in visual order. A
+/// stand-in without fonts (tests' fixed pitch) has a width and no parts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Shaped {
+    pub width: f32,
+    pub parts: Vec<Part>,
+}
+
+/// Advance widths, in ems, for the faces of a family, and shaping: words to glyphs.
+/// [`Metrics::advance`] alone makes a stand-in whose words have widths and no glyphs.
+pub trait Metrics: Sync {
     fn advance(&self, style: Style, c: char) -> f32;
+
+    /// `word` (no line breaks) shaped in `style`, right to left if `rtl`.
+    fn shape(&self, style: Style, rtl: bool, word: &str) -> std::sync::Arc<Shaped> {
+        let _ = rtl;
+        std::sync::Arc::new(Shaped {
+            width: word.chars().map(|c| self.advance(style, c)).sum(),
+            parts: Vec::new(),
+        })
+    }
 }

@@ -1,6 +1,8 @@
 //! Letters on paper: the page's geometry, font metrics, line breaking, layout, and the PDF
-//! writer and maker. Layout is pure (no PDF types, no I/O); only `writer` knows printpdf.
+//! writer and maker; fonts, their fallback and shaping. Layout is pure (no PDF types, no
+//! I/O); only `writer` knows printpdf.
 
+pub mod face;
 pub mod fonts;
 pub mod geometry;
 pub mod layout;
@@ -8,4 +10,6 @@ pub mod lines;
 pub mod maker;
 pub mod metrics;
 pub mod page;
+pub mod shape;
+pub mod system;
 pub mod writer;

@@ -1,7 +1,9 @@
 //! A laid-out letter: pages of positioned text runs, rules and the signature's place.
 //! Coordinates are points from the page's top-left corner; a run's `y` is its baseline.
 
-use crate::paper::metrics::Style;
+use std::sync::Arc;
+
+use crate::paper::metrics::{Shaped, Style};
 
 /// A run of text in one style on one baseline.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,8 +13,11 @@ pub struct Run {
     pub y: f32,
     pub style: Style,
     pub size: f32,
+    /// The characters, in logical order.
     pub text: String,
     pub width: f32,
+    /// The shaped words, in visual order (left to right), in ems of `size`.
+    pub words: Vec<Arc<Shaped>>,
 }
 
 /// A straight line: fold marks, the rule under the return address and above the notes.

@@ -4,8 +4,8 @@
 //! server in `smtp`.
 
 pub mod bundled;
-pub mod ledger_rows;
 pub mod imap;
+pub mod ledger_rows;
 pub mod smtp;
 
 use std::collections::BTreeMap;

@@ -35,7 +35,7 @@ pub fn run(common: &Common) -> Result<Exit> {
     let mut similarity = lint::Similarity::default();
     let mut letter_lint = Problems::default();
     let mut first_sender: Option<Sender> = None;
-    let family = crate::paper::fonts::Family::load(config.font.as_deref())?;
+    let family = crate::paper::fonts::Family::for_config(&config)?;
     let header_check = crate::email::message::HeaderCheck::new(&config);
     crate::letter::run::for_each_chunk(&config, &mut problems, |chunk| {
         count += chunk.len();

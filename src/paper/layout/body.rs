@@ -74,6 +74,7 @@ fn list(flow: &mut Flow, start: Option<u64>, items: &[Vec<Block>], x: f32, marke
             &[Line {
                 pieces: Vec::new(),
                 width: 0.0,
+                rtl: false,
             }],
             x,
             dims::BODY_SIZE,
@@ -133,14 +134,8 @@ pub(super) fn copies(flow: &mut Flow, letter: &Letter, labels: &Labels) {
             right - text_x,
             m,
         );
-        let marker = (i == 0).then(|| Run {
-            x: left,
-            y: 0.0,
-            style: Style::Regular,
-            size: dims::BODY_SIZE,
-            text: label.clone(),
-            width: indent - dims::MARKER_GAP,
-        });
+        let marker = (i == 0)
+            .then(|| super::runs::text_run(&label, left, 0.0, Style::Regular, dims::BODY_SIZE, m));
         flow.lines(&lines, text_x, dims::BODY_SIZE, dims::BODY_LEADING, marker);
     }
 }

@@ -62,14 +62,28 @@ impl<'a> Flow<'a> {
 
     fn emit(&mut self, line: &Line, x: f32, size: f32, leading: f32) {
         let baseline = self.y + leading * 0.78;
+        // A right-to-left paragraph is the mirror image: its lines end at the right
+        // margin, less the indent a left-to-right one would have at the left.
+        let x = if line.rtl {
+            self.mirror(x, line.width)
+        } else {
+            x
+        };
         let runs = line_runs(line, x, baseline, size);
         self.page().runs.extend(runs);
         self.y += leading;
         self.fresh = false;
     }
 
+    /// Where something placed at `x`, `width` wide, goes in the mirror image of the text
+    /// block (the left margin swapped for the right).
+    fn mirror(&self, x: f32, width: f32) -> f32 {
+        (self.geo.left + self.geo.width - self.geo.right - x - width).max(self.geo.left)
+    }
+
     /// Places lines keeping at least two of a paragraph together at a page's foot and head.
-    /// `marker` is drawn left of the first line (list numbers, bullets, labels).
+    /// `marker` is drawn left of the first line (list numbers, bullets, labels), or right of
+    /// it when the line runs right to left.
     pub(super) fn lines(
         &mut self,
         lines: &[Line],
@@ -87,6 +101,9 @@ impl<'a> Flow<'a> {
                     && let Some(mut mk) = marker.take()
                 {
                     mk.y = self.y + leading * 0.78;
+                    if line.rtl {
+                        mk.x = self.mirror(mk.x, mk.width);
+                    }
                     self.page().runs.push(mk);
                 }
                 self.emit(line, x, size, leading);
@@ -145,6 +162,7 @@ fn line_runs(line: &Line, x: f32, baseline: f32, size: f32) -> Vec<Run> {
                 size,
                 text: p.text.clone(),
                 width: p.width,
+                words: p.words.clone(),
             }
         })
         .collect()

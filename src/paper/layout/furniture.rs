@@ -4,10 +4,10 @@
 use crate::letter::Letter;
 use crate::model::locale::Labels;
 use crate::paper::geometry::{Geometry, dims};
-use crate::paper::layout::runs::fitted_run;
+use crate::paper::layout::runs::{fitted_run, text_run};
 use crate::paper::lines::text_width;
 use crate::paper::metrics::{Metrics, Style};
-use crate::paper::page::{Page, Rule, Run};
+use crate::paper::page::{Page, Rule};
 
 /// Fold marks and the hole mark on the left edge.
 pub(super) fn fold_marks(first: &mut Page, geo: &Geometry) {
@@ -63,15 +63,10 @@ pub(super) fn page_numbers(pages: &mut [Page], letter: &Letter, geo: &Geometry, 
     let count = pages.len();
     for (i, page) in pages.iter_mut().enumerate() {
         let text = letter.labels.page_of(i + 1, count);
-        let width = text_width(&text, Style::Regular, dims::FOOTER_SIZE, m);
-        page.runs.push(Run {
-            x: geo.width - geo.right - width,
-            y: geo.height - dims::FOOTER_FROM_BOTTOM,
-            style: Style::Regular,
-            size: dims::FOOTER_SIZE,
-            text,
-            width,
-        });
+        let y = geo.height - dims::FOOTER_FROM_BOTTOM;
+        let mut run = text_run(&text, 0.0, y, Style::Regular, dims::FOOTER_SIZE, m);
+        run.x = geo.width - geo.right - run.width;
+        page.runs.push(run);
     }
 }
 
@@ -102,16 +97,9 @@ pub(super) fn fax_cover(
     } else {
         dims::FOOTER_SIZE
     };
-    let width = text_width(&text, Style::Bold, size, m);
     if let Some(first) = pages.first_mut() {
-        first.runs.push(Run {
-            x: geo.left,
-            y: dims::FAX_LINE_Y,
-            style: Style::Bold,
-            size,
-            text,
-            width,
-        });
+        let run = text_run(&text, geo.left, dims::FAX_LINE_Y, Style::Bold, size, m);
+        first.runs.push(run);
     }
     for rule in pages.iter_mut().flat_map(|p| p.rules.iter_mut()) {
         rule.thickness = rule.thickness.max(dims::FAX_MIN_RULE);

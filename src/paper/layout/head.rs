@@ -6,7 +6,7 @@ use crate::model::locale::Labels;
 use crate::paper::geometry::{Geometry, dims};
 use crate::paper::layout::flow::Flow;
 use crate::paper::layout::runs::{fitted_run, right_run};
-use crate::paper::lines::break_lines;
+use crate::paper::lines::{break_lines, right_to_left};
 use crate::paper::metrics::{Metrics, Style};
 use crate::paper::page::{Page, Rule};
 
@@ -117,15 +117,12 @@ fn recipient_address(
     let size = dims::ADDRESS_SIZE.min(leading * 0.85);
     for (i, l) in address.iter().enumerate() {
         let baseline = zone_top + leading * (i as f32 + 1.0) - (leading - size) / 2.0 - size * 0.15;
-        first.runs.push(fitted_run(
-            l,
-            geo.left,
-            baseline,
-            Style::Regular,
-            size,
-            max,
-            m,
-        ));
+        let mut run = fitted_run(l, geo.left, baseline, Style::Regular, size, max, m);
+        if right_to_left(l) {
+            // Same box, the line set against its right edge.
+            run.x = geo.left + max - run.width;
+        }
+        first.runs.push(run);
     }
 }
 

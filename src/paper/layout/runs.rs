@@ -2,7 +2,7 @@
 //! to fit a width (the sender block, the window field, headers and footers).
 
 use crate::paper::geometry::dims;
-use crate::paper::lines::text_width;
+use crate::paper::lines::shape_line;
 use crate::paper::metrics::{Metrics, Style};
 use crate::paper::page::Run;
 
@@ -14,14 +14,29 @@ pub(super) fn marker_run(
     size: f32,
     m: &dyn Metrics,
 ) -> Run {
-    let width = text_width(label, style, size, m);
+    let mut run = text_run(label, 0.0, 0.0, style, size, m);
+    run.x = text_x - dims::MARKER_GAP - run.width;
+    run
+}
+
+/// One line of text in one style, shaped, starting at `x`.
+pub(super) fn text_run(
+    text: &str,
+    x: f32,
+    y: f32,
+    style: Style,
+    size: f32,
+    m: &dyn Metrics,
+) -> Run {
+    let (words, width) = shape_line(text, style, size, m);
     Run {
-        x: text_x - dims::MARKER_GAP - width,
-        y: 0.0,
+        x,
+        y,
         style,
         size,
-        text: label.to_string(),
+        text: text.to_string(),
         width,
+        words,
     }
 }
 
@@ -35,20 +50,12 @@ pub(super) fn fitted_run(
     max: f32,
     m: &dyn Metrics,
 ) -> Run {
-    let width = text_width(text, style, size, m);
-    let (size, width) = if width > max && width > 0.0 {
-        (size * max / width, max)
-    } else {
-        (size, width)
-    };
-    Run {
-        x,
-        y,
-        style,
-        size,
-        text: text.to_string(),
-        width,
+    let mut run = text_run(text, x, y, style, size, m);
+    if run.width > max && run.width > 0.0 {
+        run.size = size * max / run.width;
+        run.width = max;
     }
+    run
 }
 
 /// A single line of text ending at `right`, shrunk if needed so it is no wider than `max`.
