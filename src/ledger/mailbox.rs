@@ -144,7 +144,7 @@ const WENT_OUT: &[State] = &[
 
 const ENTRY_COLUMNS: &str = "l.campaign, l.sender, l.signatory, l.recipient, l.channel, l.state, \
      l.message_id, l.attempts, l.created, l.updated, l.last_reply, l.content_hash, \
-     l.output_path, l.id";
+     l.output_path, l.data_boot, l.id";
 
 impl Ledger {
     /// Keeps `token` as the letter's part of its bounce address (set with its *pending* mark;
@@ -191,7 +191,7 @@ impl Ledger {
                 .conn
                 .prepare_cached(sql)?
                 .query_row([&value], |r| {
-                    Ok((RawEntry::from_row(r)?, r.get::<_, i64>(13)?))
+                    Ok((RawEntry::from_row(r)?, r.get::<_, i64>(14)?))
                 })
                 .optional()
                 .with_context(|| format!("cannot read the ledger {}", self.path.display()))?;
@@ -342,9 +342,9 @@ impl Ledger {
             let rows = stmt.query_map([campaign], |r| {
                 Ok((
                     RawEntry::from_row(r)?,
-                    r.get::<_, i64>(14)?,
-                    r.get::<_, Option<String>>(15)?,
+                    r.get::<_, i64>(15)?,
                     r.get::<_, Option<String>>(16)?,
+                    r.get::<_, Option<String>>(17)?,
                 ))
             })?;
             let mut out = HashMap::new();
