@@ -229,8 +229,7 @@ pub(super) fn check_paths(dir: &Path) -> Result<()> {
 
 /// Runs the migrations not yet applied, each in its own transaction with its version bump.
 fn migrate(conn: &mut Connection, target: usize) -> Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    let version = schema_version(conn)?;
     if version > MIGRATIONS.len() {
         bail!(
             "schema version {version} is newer than this appeal knows ({}); use a newer appeal",
@@ -281,21 +280,46 @@ pub(super) fn open_for_writing(path: &Path, target: usize) -> Result<Connection>
     Ok(conn)
 }
 
-/// Opens an existing database read-only, at the current schema version.
+/// Opens an existing database read-only, at the current schema version. A ledger an older
+/// appeal wrote is migrated first (the one write a reading command makes), so that a new
+/// version of the tool reads it without a `send`.
 pub(super) fn open_for_reading(path: &Path) -> Result<Connection> {
+    let mut conn = open_read_only(path)?;
+    let version = schema_version(&conn)?;
+    if version < MIGRATIONS.len() {
+        drop(conn);
+        drop(open_for_writing(path, MIGRATIONS.len()).with_context(|| {
+            format!(
+                "it was written by an older appeal (schema version {version}) and cannot be \
+                 brought to version {}",
+                MIGRATIONS.len()
+            )
+        })?);
+        conn = open_read_only(path)?;
+    }
+    let version = schema_version(&conn)?;
+    if version != MIGRATIONS.len() {
+        bail!(
+            "schema version {version} is newer than this appeal knows ({}); use a newer appeal",
+            MIGRATIONS.len()
+        );
+    }
+    Ok(conn)
+}
+
+fn open_read_only(path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NOFOLLOW
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != MIGRATIONS.len() as i64 {
-        bail!(
-            "schema version {version}, this appeal reads version {} (run `appeal send` to migrate)",
-            MIGRATIONS.len()
-        );
-    }
     Ok(conn)
+}
+
+/// The schema version stored in the database (`PRAGMA user_version`).
+fn schema_version(conn: &Connection) -> Result<usize> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok(usize::try_from(version).unwrap_or(usize::MAX))
 }
 
 /// Waits for the disk on every commit (`FULL`) or only on checkpoints (`NORMAL`).

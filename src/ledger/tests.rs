@@ -498,6 +498,44 @@ fn a_version_1_ledger_is_migrated_keeping_its_rows() {
     assert!(l.history(&k).unwrap().is_empty());
 }
 
+/// A reading command (`status`, `pdf`, `report`) on a ledger an older appeal wrote migrates
+/// it and reads its rows, rather than asking for a `send` (which would send).
+#[test]
+fn reading_an_older_ledger_migrates_it_first() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let l = Ledger::open_at(dir.path(), 4).unwrap();
+        l.conn
+            .execute(
+                "INSERT INTO letters (campaign, sender, signatory, recipient, channel, state,
+                                      message_id, attempts, created, updated, content_hash)
+                 VALUES ('test', 'alex@example.org', '', 'ombudsman', 'email', 'sent',
+                         '<m1@x>', 1, ?1, ?1, ?2)",
+                params![T0, A],
+            )
+            .unwrap();
+    }
+    assert_eq!(user_version(dir.path()), 4);
+    let l = Ledger::open_read_only(dir.path()).unwrap().unwrap();
+    assert_eq!(user_version(dir.path()), store::MIGRATIONS.len() as i64);
+    let rows = l.entries("test").unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].state, State::Sent);
+    assert_eq!(rows[0].message_id.as_deref(), Some("<m1@x>"));
+    // A ledger from a newer appeal is refused, not rewritten.
+    drop(l);
+    Connection::open(dir.path().join(DIR).join(FILE))
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let err = Ledger::open_read_only(dir.path()).err().unwrap();
+    assert!(
+        format!("{err:#}").contains("schema version 99 is newer"),
+        "{err:#}"
+    );
+    assert_eq!(user_version(dir.path()), 99);
+}
+
 #[test]
 fn a_version_2_ledger_is_rebuilt_keeping_its_rows_and_their_history() {
     let dir = tempfile::tempdir().unwrap();
