@@ -176,6 +176,55 @@ fn arabic_and_persian_run_right_to_left_flush_right() {
     }
 }
 
+/// In an Arabic or Persian letter the place and date read right to left though the place is
+/// a Latin name (the letter's language, not the line's first letter, sets the direction):
+/// "London, 14" (one left-to-right run, UAX #9 rule W7) at the right, then the month, the
+/// year at the left, the line ending at the right margin. Set left to right, the place
+/// would stand at the left and the year at the right.
+#[test]
+fn a_latin_place_in_a_right_to_left_letter_reads_right_to_left() {
+    for (lang, body) in [("ar", ARABIC), ("fa", PERSIAN)] {
+        let (_dir, pdf) = letter(lang, body);
+        let words = boxes(&pdf);
+        // The sender's block and the window's return line name London too; the date line
+        // is the one with the year.
+        // 14 July 2014 is 23 Tir 1393 in the Solar Hijri calendar of Persian letters.
+        let is_year = |w: &str| ["2014", "\u{6f1}\u{6f3}\u{6f9}\u{6f3}"].contains(&w);
+        let year = words
+            .iter()
+            .find(|w| is_year(&w.0))
+            .unwrap_or_else(|| panic!("{lang}: no year in {words:?}"));
+        let line: Vec<&(String, [f32; 4])> = words
+            .iter()
+            .filter(|w| (w.1[3] - year.1[3]).abs() < 6.0)
+            .collect();
+        let x = |pred: &dyn Fn(&str) -> bool| {
+            line.iter()
+                .find(|w| pred(&w.0))
+                .map(|w| w.1)
+                .unwrap_or_else(|| panic!("{lang}: the date line {line:?}"))
+        };
+        let place = x(&|w| w.starts_with("London"));
+        let month = x(&|w| w.chars().any(|c| ('\u{600}'..='\u{6ff}').contains(&c)) && !is_year(w));
+        let leftmost = line.iter().map(|w| w.1[0]).fold(f32::MAX, f32::min);
+        assert_eq!(
+            year.1[0], leftmost,
+            "{lang}: the year at the left: {line:?}"
+        );
+        assert!(
+            month[0] > year.1[2],
+            "{lang}: the month right of the year: {line:?}"
+        );
+        assert!(
+            place[0] > month[2],
+            "{lang}: the place right of the month: {line:?}"
+        );
+        let right = words.iter().map(|w| w.1[2]).fold(0.0, f32::max);
+        let end = line.iter().map(|w| w.1[2]).fold(0.0, f32::max);
+        assert!((end - right).abs() < 1.0, "{lang}: flush right: {line:?}");
+    }
+}
+
 #[test]
 fn a_long_chinese_paragraph_wraps_inside_the_margins() {
     let long = CHINESE.repeat(3);

@@ -52,9 +52,13 @@ impl Letter {
 }
 
 impl Letter {
-    /// "rtl" or "ltr": the direction of the letter's first strongly directional character
-    /// (UAX #9, rules P2 and P3) in its salutation and body; "ltr" if it has none.
+    /// "rtl" or "ltr": the direction of the letter's language (CLDR), or for a language CLDR
+    /// cannot place, of the first strongly directional character (UAX #9, rules P2 and P3)
+    /// in its salutation and body; "ltr" if it has none.
     pub fn direction(&self) -> &'static str {
+        if let Some(rtl) = crate::model::locale::right_to_left(&self.language) {
+            return if rtl { "rtl" } else { "ltr" };
+        }
         let mut text = self.salutation.clone();
         text.push('\n');
         for block in &self.body {

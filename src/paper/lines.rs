@@ -66,9 +66,12 @@ fn has_rtl(text: &str) -> bool {
     })
 }
 
-/// Whether a paragraph of `text` runs right to left: its first strong letter does (UAX #9).
-pub fn right_to_left(text: &str) -> bool {
-    has_rtl(text) && unicode_bidi::get_base_direction(text) == unicode_bidi::Direction::Rtl
+/// Whether a paragraph of `text` runs right to left: it holds a right-to-left letter and the
+/// letter runs right to left, or its first strong letter does (UAX #9).
+pub fn right_to_left(text: &str, m: &dyn Metrics) -> bool {
+    has_rtl(text)
+        && (m.right_to_left_letter()
+            || unicode_bidi::get_base_direction(text) == unicode_bidi::Direction::Rtl)
 }
 
 /// Styled text as one string, with each span's start, style and superscript flag.
@@ -93,11 +96,13 @@ fn gather(spans: &[Span]) -> (String, Vec<(usize, Style, bool)>) {
 /// Per byte: its embedding level and whether its paragraph runs right to left.
 type Levels = Option<(Vec<Level>, Vec<bool>)>;
 
-fn levels(text: &str) -> Levels {
+/// In a right-to-left letter every paragraph with a right-to-left letter is set right to
+/// left; otherwise each takes the direction of its first strong letter.
+fn levels(text: &str, rtl_letter: bool) -> Levels {
     if !has_rtl(text) {
         return None;
     }
-    let info = BidiInfo::new(text, None);
+    let info = BidiInfo::new(text, rtl_letter.then(Level::rtl));
     let mut rtl = vec![false; text.len()];
     for p in &info.paragraphs {
         rtl[p.range.clone()].fill(p.level.is_rtl());
@@ -175,7 +180,7 @@ pub fn break_lines(spans: &[Span], size: f32, measure: f32, m: &dyn Metrics) -> 
     if text.is_empty() {
         return Vec::new();
     }
-    let levels = levels(&text);
+    let levels = levels(&text, m.right_to_left_letter());
     let mut lines = Vec::new();
     let mut current: Vec<Token> = Vec::new();
     let mut current_width = 0.0f32;
@@ -331,6 +336,7 @@ pub fn text_width(text: &str, style: Style, size: f32, m: &dyn Metrics) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::paper::metrics::Directed;
 
     /// Half an em a letter, a quarter for a space.
     struct Fixed;
@@ -363,8 +369,33 @@ mod tests {
             "{order:?} in {line:?}"
         );
         // The first strong letter decides a paragraph's direction.
-        assert!(right_to_left("12 في Amnesty"));
-        assert!(!right_to_left("Amnesty في"));
+        assert!(right_to_left("12 في Amnesty", &Fixed));
+        assert!(!right_to_left("Amnesty في", &Fixed));
+    }
+
+    #[test]
+    fn in_a_right_to_left_letter_a_line_opening_in_latin_runs_right_to_left() {
+        let arabic = Directed {
+            metrics: &Fixed,
+            rtl: true,
+        };
+        let text = "London, 2 ديسمبر 2026";
+        assert!(right_to_left(text, &arabic));
+        let lines = break_lines(&[Span::plain(text)], 10.0, 1000.0, &arabic);
+        let line = &lines[0];
+        assert!(line.rtl);
+        // Read from the right: London, 2 ديسمبر 2026.
+        let order = ["2026", "ديسمبر", "London,"].map(|w| dx_of(line, w));
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "{order:?} in {line:?}"
+        );
+        // Without a right-to-left letter the line keeps its order, even in such a letter.
+        let latin = break_lines(&[Span::plain("1 Main Street")], 10.0, 1000.0, &arabic);
+        assert!(!latin[0].rtl);
+        assert_eq!(latin[0].text(), "1 Main Street");
+        // In a left-to-right letter the first strong letter decides.
+        assert!(!break_lines(&[Span::plain(text)], 10.0, 1000.0, &Fixed)[0].rtl);
     }
 
     #[test]

@@ -81,4 +81,31 @@ pub trait Metrics: Sync {
             parts: Vec::new(),
         })
     }
+
+    /// Whether the letter being laid out runs right to left: then a paragraph holding any
+    /// right-to-left letter runs right to left even when it opens with a Latin name or a
+    /// number (the place and date, the continuation header). Plain metrics say no.
+    fn right_to_left_letter(&self) -> bool {
+        false
+    }
+}
+
+/// A letter's metrics with its direction (see [`Metrics::right_to_left_letter`]).
+pub struct Directed<'a> {
+    pub metrics: &'a dyn Metrics,
+    pub rtl: bool,
+}
+
+impl Metrics for Directed<'_> {
+    fn advance(&self, style: Style, c: char) -> f32 {
+        self.metrics.advance(style, c)
+    }
+
+    fn shape(&self, style: Style, rtl: bool, word: &str) -> std::sync::Arc<Shaped> {
+        self.metrics.shape(style, rtl, word)
+    }
+
+    fn right_to_left_letter(&self) -> bool {
+        self.rtl
+    }
 }

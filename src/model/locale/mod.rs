@@ -165,6 +165,18 @@ fn builtin_word(tag: &str, name: &str) -> Option<&'static str> {
 }
 
 /// The languages the tool has labels for.
+/// Whether `tag`'s language is written right to left (CLDR's likely script: `ar`, `fa`, `he`,
+/// `ur`, `ckb`… yes; `az-Arab` yes, `az` no); `None` for a tag CLDR cannot place.
+pub fn right_to_left(tag: &str) -> Option<bool> {
+    let locale: Locale = tag.parse().ok()?;
+    let directions = icu::locale::LocaleDirectionality::new_common();
+    match directions.get(&locale.id)? {
+        icu::locale::Direction::RightToLeft => Some(true),
+        icu::locale::Direction::LeftToRight => Some(false),
+        _ => None,
+    }
+}
+
 pub fn builtin_languages() -> Vec<&'static str> {
     builtin::BUILTIN.iter().map(|(t, _)| *t).collect()
 }

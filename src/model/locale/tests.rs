@@ -111,3 +111,14 @@ fn page_label_needs_both_numbers() {
     assert!(label_problem("signature", "x").is_some());
     assert!(label_problem("fax", " ").is_some());
 }
+
+#[test]
+fn a_languages_direction_comes_from_its_likely_script() {
+    for tag in ["ar", "ar-EG", "fa", "he", "ur", "ckb", "az-Arab"] {
+        assert_eq!(right_to_left(tag), Some(true), "{tag}");
+    }
+    for tag in ["en", "ru", "kk", "az", "zh", "hi", "sw", "uz-Latn"] {
+        assert_eq!(right_to_left(tag), Some(false), "{tag}");
+    }
+    assert_eq!(right_to_left("not a tag!"), None);
+}

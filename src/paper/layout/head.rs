@@ -118,7 +118,7 @@ fn recipient_address(
     for (i, l) in address.iter().enumerate() {
         let baseline = zone_top + leading * (i as f32 + 1.0) - (leading - size) / 2.0 - size * 0.15;
         let mut run = fitted_run(l, geo.left, baseline, Style::Regular, size, max, m);
-        if right_to_left(l) {
+        if right_to_left(l, m) {
             // Same box, the line set against its right edge.
             run.x = geo.left + max - run.width;
         }

@@ -16,7 +16,7 @@ use crate::model::settings::Paper;
 use crate::paper::geometry::{Geometry, dims};
 use crate::paper::layout::flow::Flow;
 use crate::paper::lines::text_width;
-use crate::paper::metrics::{Metrics, Style};
+use crate::paper::metrics::{Directed, Metrics, Style};
 use crate::paper::page::{Laid, Page};
 
 /// The recipient's address lines that are too wide for the window field at the normal
@@ -42,6 +42,11 @@ pub fn address_overflow(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Vec<(
 
 /// Lays out a letter.
 pub fn layout(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Laid {
+    let directed = Directed {
+        metrics: m,
+        rtl: letter.direction() == "rtl",
+    };
+    let m: &dyn Metrics = &directed;
     let geo = Geometry::for_paper(paper);
     let labels = letter.labels.clone();
 
