@@ -16,8 +16,6 @@ command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 [ -x /usr/sbin/smtp-sink ] || missing+=(postfix)
-# tests/languages.rs: DejaVu Sans prints the PDF of an Arabic and a Persian email.
-[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 # chromium: tests/report.rs opens the report page headless (DOM and screenshot).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # dovecot-imapd: the real IMAP server of tests/inbox.rs (started by the tests, not as a service).
