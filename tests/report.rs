@@ -1,14 +1,16 @@
 //! `appeal report`: the bundled example sent by two signatories through a real SMTP server
-//! (aiosmtpd on 127.0.0.1), its post letters written as PDFs, then bounces and answers put
-//! into the ledger by `common::ledger_rows` (a stand-in for `appeal inbox` until it merges);
+//! (aiosmtpd on 127.0.0.1), its post letters written as PDFs, then bounces, an automatic
+//! reply and two answers dropped into a real Dovecot's mailbox and read by `appeal inbox`;
 //! the page is opened in headless Chromium, read back from its DOM and photographed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use appeal::ledger::Ledger;
+
 use crate::common::bundled::{add_smtp_table, example};
-use crate::common::ledger_rows::{Kind, Mail, record};
+use crate::common::imap::{Dovecot, PASSWORD, fixture};
 use crate::common::smtp::Server;
 use crate::common::{self, Run};
 
@@ -46,88 +48,92 @@ fn campaign_after_sending() -> (tempfile::TempDir, String) {
     (camp, csv)
 }
 
-/// One message about the letter of `signatory` to `recipient`, from a postmaster.
-fn mail<'a>(
-    kind: Kind,
-    signatory: &'a str,
-    recipient: &'a str,
-    dated: &'a str,
-    subject: &'a str,
-) -> Mail<'a> {
-    Mail {
-        kind,
-        signatory: Some(signatory),
-        recipient,
-        dated,
-        sender: "postmaster@mail.example.kz",
-        subject,
-        raw: None,
-    }
+/// What came back for one letter: `(signatory, recipient)` → Message-ID, from the ledger.
+fn message_id(dir: &Path, signatory: &str, recipient: &str) -> String {
+    let ledger = Ledger::open_read_only(dir)
+        .expect("ledger")
+        .expect("a ledger");
+    ledger
+        .entries("duambekov")
+        .expect("entries")
+        .into_iter()
+        .find(|e| e.signatory.as_deref() == Some(signatory) && e.recipient == recipient)
+        .and_then(|e| e.message_id)
+        .unwrap_or_else(|| panic!("no Message-ID for {signatory}/{recipient}"))
 }
 
-/// What the mailbox brought, recorded by the stand-in for `appeal inbox`.
+/// A message from an authority's office about one letter: `In-Reply-To` its Message-ID.
+fn answer(from: &str, dated: &str, subject: &str, in_reply_to: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: Anna Nowak <anna@example.org>\r\nDate: {dated}\r\n\
+         Subject: {subject}\r\nMessage-ID: <{}@ombudsman.example.kz>\r\n\
+         In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n{extra}\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Transfer-Encoding: 8bit\r\n\r\nWe received your letter.\r\n",
+        appeal::digest::sha256_hex(format!("{from}{dated}").as_bytes()),
+    )
+    .into_bytes()
+}
+
+/// What the mailbox brought, put into a real Dovecot's Maildir and read by `appeal inbox`:
+/// the bundled example has no bounce address, so each message is matched by the letter's
+/// Message-ID it quotes.
 fn read_the_mailbox(dir: &Path) {
-    let c = "duambekov";
-    let hard = "Undelivered Mail Returned to Sender";
-    record(
-        dir,
-        c,
-        &mail(
-            Kind::HardBounce,
-            "s001",
-            "foreign",
-            "2014-07-15T06:00:00+06:00",
-            hard,
-        ),
-    );
-    let soft = "Delivery Status Notification (Delay)";
-    record(
-        dir,
-        c,
-        &mail(
-            Kind::SoftBounce,
-            "s002",
-            "foreign",
-            "2014-07-15T09:30:00Z",
-            soft,
-        ),
-    );
-    let away = "Automatic reply: out of office";
-    record(
-        dir,
-        c,
-        &mail(
-            Kind::AutoReply,
-            "s001",
-            "interior",
-            "2014-07-15T12:00:00Z",
-            away,
-        ),
-    );
-    let raw = format!(
-        "From: Office <office@ombudsman.example.kz>\r\nSubject: {HOSTILE_SUBJECT}\r\n\r\nWe received your letter.\r\n"
-    );
-    let dated = "2014-07-16T10:15:00+06:00";
-    let answer = Mail {
-        sender: "Ombudsman's office <office@ombudsman.example.kz>",
-        raw: Some(("s001 ombudsman 1.eml", raw.as_bytes())),
-        ..mail(Kind::Reply, "s001", "ombudsman", dated, HOSTILE_SUBJECT)
-    };
-    record(dir, c, &answer);
-    let raw = "Subject: Ответ\r\n\r\nОтвет.\r\n";
-    let subject = "Ответ на обращение";
-    let answer = Mail {
-        sender: "Секретариат <office@ombudsman.example.kz>",
-        raw: Some(("s002-ombudsman.eml", raw.as_bytes())),
-        ..mail(
-            Kind::Reply,
-            "s002",
-            "ombudsman",
-            "2014-07-17T09:00:00Z",
-            subject,
+    let imap = Dovecot::start();
+    let id = |s: &str, r: &str| message_id(dir, s, r);
+    let dsn = |name: &str, s: &str, r: &str, rcpt: &str| {
+        let token = appeal::email::message::verp_token(&id(s, r));
+        fixture(
+            name,
+            &[("MESSAGE_ID", &id(s, r)), ("TOKEN", &token), ("RCPT", rcpt)],
         )
     };
-    record(dir, c, &answer);
+    imap.deliver(&dsn("postfix-hard.eml", "s001", "foreign", "midrk@mfa.kz"));
+    imap.deliver(&dsn("exim-delayed.eml", "s002", "foreign", "midrk@mfa.kz"));
+    imap.deliver(&answer(
+        "Duty officer <oraz-n@mvd.kz>",
+        "Tue, 15 Jul 2014 12:00:00 +0000",
+        "Automatic reply: out of office",
+        &id("s001", "interior"),
+        "Auto-Submitted: auto-replied\r\n",
+    ));
+    imap.deliver(&answer(
+        "Ombudsman's office <office@ombudsman.example.kz>",
+        "Wed, 16 Jul 2014 10:15:00 +0600",
+        HOSTILE_SUBJECT,
+        &id("s001", "ombudsman"),
+        "",
+    ));
+    imap.deliver(&answer(
+        "Секретариат <office@ombudsman.example.kz>",
+        "Thu, 17 Jul 2014 09:00:00 +0000",
+        "Ответ на обращение",
+        &id("s002", "ombudsman"),
+        "",
+    ));
+    let ca = imap.ca();
+    let url = imap.imaps_url();
+    let run = Run::of(
+        common::command(dir, &["inbox", "--imap", &url, "--imap-ca", &ca])
+            .env("APPEAL_IMAP_PASSWORD", PASSWORD),
+    );
+    run.expect_code(0)
+        .expect_stdout("Read 5 new messages")
+        .expect_stdout("1 hard bounce, 1 soft bounce, 1 automatic reply, 2 replies");
+}
+
+/// The file `appeal inbox` saved the answer of `signatory` to the ombudsman in, relative to
+/// the output folder.
+fn saved_answer(dir: &Path, signatory: &str) -> String {
+    let replies = dir.join("out/duambekov/replies");
+    let prefix = format!("{signatory}-ombudsman-");
+    let names: Vec<String> = std::fs::read_dir(&replies)
+        .expect("replies/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&prefix) && n.ends_with(".eml"))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    format!("replies/{}", names[0])
 }
 
 /// What each authority's letters by each channel should count, as the page's table and the
@@ -263,13 +269,10 @@ fn check_dom(dom: &str, dir: &Path) {
     );
     assert!(dom.contains("Re: &lt;script&gt;alert(\"x\")&lt;/script&gt;&lt;/title&gt;&lt;b&gt;bold&lt;/b&gt; &amp; more"));
     assert!(dom.contains("Ответ на обращение") && dom.contains("Секретариат"));
+    let saved = saved_answer(dir, "s001");
     assert!(
-        dom.contains("href=\"replies/s001%20ombudsman%201.eml\""),
-        "link to the saved answer"
-    );
-    assert!(
-        dir.join("out/duambekov/replies/s001 ombudsman 1.eml")
-            .is_file()
+        dom.contains(&format!("href=\"{saved}\"")),
+        "link to the saved answer {saved}"
     );
     // The answers in date order, with their UTC dates; the days of the timeline.
     let first = dom.find("2014-07-16 04:15").expect("first answer, in UTC");
@@ -385,7 +388,7 @@ fn json_has_the_same_counts_and_the_answers() {
         "JSON keeps the text as it came"
     );
     assert_eq!(answers[0]["signatory"], "s001");
-    assert_eq!(answers[0]["saved"], "replies/s001 ombudsman 1.eml");
+    assert_eq!(answers[0]["saved"], saved_answer(dir, "s001").as_str());
     let days: Vec<&str> = v["timeline"]
         .as_array()
         .expect("timeline")
@@ -442,9 +445,9 @@ fn a_page_written_elsewhere_links_back_to_the_answers() {
     std::fs::create_dir(dir.join("shared")).expect("mkdir");
     common::run_in(dir, &["report", "--out", "shared/kz.html"]).expect_code(0);
     let html = std::fs::read_to_string(dir.join("shared/kz.html")).expect("page");
-    let href = "../out/duambekov/replies/s001%20ombudsman%201.eml";
+    let href = format!("../out/duambekov/{}", saved_answer(dir, "s001"));
     assert!(html.contains(&format!("href=\"{href}\"")), "{html}");
-    assert!(dir.join("shared").join(href.replace("%20", " ")).is_file());
+    assert!(dir.join("shared").join(href).is_file());
 }
 
 #[test]

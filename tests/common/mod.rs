@@ -5,7 +5,6 @@
 
 pub mod bundled;
 pub mod imap;
-pub mod ledger_rows;
 pub mod smtp;
 
 use std::collections::BTreeMap;
