@@ -524,6 +524,64 @@ fn arabic_persian_and_hindi_words_advance_as_harfbuzz_shapes_them() {
     }
 }
 
+/// HarfBuzz's glyph ids for `word` in `font` shaped as text of `language`.
+fn hb_glyphs(font: &Path, word: &str, language: &str) -> Vec<u16> {
+    let out = Command::new("hb-shape")
+        .args(["--no-glyph-names", "--no-positions", "--no-clusters"])
+        .arg(format!("--language={language}"))
+        .arg(font)
+        .arg(word)
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+        .expect("hb-shape (Debian libharfbuzz-bin)");
+    assert!(out.status.success(), "hb-shape failed");
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .trim_matches(['[', ']'])
+        .split('|')
+        .map(|g| g.parse().expect("a glyph id"))
+        .collect()
+}
+
+/// A letter's words are shaped as its language, as HarfBuzz with the buffer's language set
+/// would: the fonts' local forms of Serbian italics, Marathi and Nepali letters.
+#[test]
+fn words_take_the_local_forms_of_the_letters_language() {
+    use appeal::paper::metrics::{Directed, Metrics, Style};
+    let family = appeal::paper::fonts::Family::bundled().expect("the bundled fonts");
+    let cases = [
+        ("sr", "NotoSans-Italic", Style::Italic, "будући"),
+        ("ru", "NotoSans-Italic", Style::Italic, "будущий"),
+        ("mr", "NotoSansDevanagari-Regular", Style::Regular, "लढा"),
+        ("ne", "NotoSansDevanagari-Regular", Style::Regular, "झण्डा"),
+        ("hi", "NotoSansDevanagari-Regular", Style::Regular, "लढा"),
+    ];
+    for (language, font, style, word) in cases {
+        let file = common::repo_root().join(format!("fonts/{font}.ttf"));
+        let m = Directed {
+            metrics: &family,
+            rtl: false,
+            language,
+        };
+        let ours: Vec<u16> = m
+            .shape(style, false, word)
+            .parts
+            .iter()
+            .flat_map(|p| p.glyphs.iter().map(|g| g.id))
+            .collect();
+        let theirs = hb_glyphs(&file, word, language);
+        assert_eq!(ours, theirs, "{language} {word}");
+        // Serbian, Marathi and Nepali have forms of their own in these fonts.
+        let plain = hb_glyphs(&file, word, "en");
+        assert_eq!(
+            ours != plain,
+            ["sr", "mr", "ne"].contains(&language),
+            "{language} {word}: {ours:?} beside {plain:?}"
+        );
+    }
+}
+
 #[test]
 fn fonts_named_on_the_command_line_or_in_settings_come_first() {
     let dir = campaign("zh", CHINESE);

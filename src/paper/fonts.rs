@@ -26,8 +26,9 @@ const ARABIC_BOLD: &[u8] = include_bytes!("../../fonts/NotoSansArabic-Bold.ttf")
 const DEVANAGARI: &[u8] = include_bytes!("../../fonts/NotoSansDevanagari-Regular.ttf");
 const DEVANAGARI_BOLD: &[u8] = include_bytes!("../../fonts/NotoSansDevanagari-Bold.ttf");
 
-/// Words shaped so far, per style and direction: a template's words recur in every letter.
-pub(crate) type Cache = [[HashMap<String, Arc<Shaped>>; 2]; 4];
+/// Words shaped so far, per language, style and direction: a template's words recur in every
+/// letter.
+pub(crate) type Cache = HashMap<String, Box<[[HashMap<String, Arc<Shaped>>; 2]; 4]>>;
 
 /// The faces and, per style, the order they are tried in; then the installed fonts found for
 /// characters none of them has.
@@ -265,7 +266,11 @@ impl Metrics for Family {
     }
 
     fn shape(&self, style: Style, rtl: bool, word: &str) -> Arc<Shaped> {
-        self.shaped(style, rtl, word)
+        self.shaped(style, rtl, word, "")
+    }
+
+    fn shape_in(&self, style: Style, rtl: bool, word: &str, language: &str) -> Arc<Shaped> {
+        self.shaped(style, rtl, word, language)
     }
 }
 

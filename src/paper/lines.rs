@@ -378,6 +378,7 @@ mod tests {
         let arabic = Directed {
             metrics: &Fixed,
             rtl: true,
+            language: "ar",
         };
         let text = "London, 2 ديسمبر 2026";
         assert!(right_to_left(text, &arabic));

@@ -82,6 +82,19 @@ pub trait Metrics: Sync {
         })
     }
 
+    /// `word` shaped as text of `language` (a BCP 47 tag): a font's local forms (Serbian
+    /// italics, Urdu digits, Marathi letters) follow it. Plain metrics ignore it.
+    fn shape_in(
+        &self,
+        style: Style,
+        rtl: bool,
+        word: &str,
+        language: &str,
+    ) -> std::sync::Arc<Shaped> {
+        let _ = language;
+        self.shape(style, rtl, word)
+    }
+
     /// Whether the letter being laid out runs right to left: then a paragraph holding any
     /// right-to-left letter runs right to left even when it opens with a Latin name or a
     /// number (the place and date, the continuation header). Plain metrics say no.
@@ -90,10 +103,12 @@ pub trait Metrics: Sync {
     }
 }
 
-/// A letter's metrics with its direction (see [`Metrics::right_to_left_letter`]).
+/// A letter's metrics with its direction (see [`Metrics::right_to_left_letter`]) and its
+/// language, which every word is shaped as.
 pub struct Directed<'a> {
     pub metrics: &'a dyn Metrics,
     pub rtl: bool,
+    pub language: &'a str,
 }
 
 impl Metrics for Directed<'_> {
@@ -102,7 +117,7 @@ impl Metrics for Directed<'_> {
     }
 
     fn shape(&self, style: Style, rtl: bool, word: &str) -> std::sync::Arc<Shaped> {
-        self.metrics.shape(style, rtl, word)
+        self.metrics.shape_in(style, rtl, word, self.language)
     }
 
     fn right_to_left_letter(&self) -> bool {

@@ -8,23 +8,33 @@ use crate::paper::fonts::Family;
 use crate::paper::metrics::{Glyph, Part, Shaped, Style};
 
 impl Family {
-    /// `word` shaped in `style`, right to left if `rtl`; from the cache when it was before.
-    pub(crate) fn shaped(&self, style: Style, rtl: bool, word: &str) -> Arc<Shaped> {
+    /// `word` shaped in `style`, right to left if `rtl`, as text of `language` (a BCP 47 tag,
+    /// "" for none: a font's local forms follow it, as HarfBuzz's buffer language does); from
+    /// the cache when it was before.
+    pub(crate) fn shaped(
+        &self,
+        style: Style,
+        rtl: bool,
+        word: &str,
+        language: &str,
+    ) -> Arc<Shaped> {
         let slot = |cache: &crate::paper::fonts::Cache| {
-            cache[style.index()][usize::from(rtl)].get(word).cloned()
+            cache.get(language)?[style.index()][usize::from(rtl)]
+                .get(word)
+                .cloned()
         };
         if let Some(hit) = self.cache.read().ok().and_then(|c| slot(&c)) {
             return hit;
         }
-        let shaped = Arc::new(self.shape_now(style, rtl, word));
+        let shaped = Arc::new(self.shape_now(style, rtl, word, language));
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-        cache[style.index()][usize::from(rtl)]
+        cache.entry(language.to_string()).or_default()[style.index()][usize::from(rtl)]
             .entry(word.to_string())
             .or_insert(shaped)
             .clone()
     }
 
-    fn shape_now(&self, style: Style, rtl: bool, word: &str) -> Shaped {
+    fn shape_now(&self, style: Style, rtl: bool, word: &str, language: &str) -> Shaped {
         // Stretches of one face, in logical order.
         let mut stretches: Vec<(usize, usize, usize)> = Vec::new();
         let mut current = None;
@@ -40,7 +50,7 @@ impl Family {
         }
         let mut parts: Vec<Part> = stretches
             .into_iter()
-            .map(|(face, start, end)| self.shape_part(face, rtl, &word[start..end]))
+            .map(|(face, start, end)| self.shape_part(face, rtl, &word[start..end], language))
             .collect();
         if rtl {
             parts.reverse();
@@ -55,10 +65,13 @@ impl Family {
         }
     }
 
-    fn shape_part(&self, id: usize, rtl: bool, text: &str) -> Part {
+    fn shape_part(&self, id: usize, rtl: bool, text: &str, language: &str) -> Part {
         let face = self.face_by_id(id);
         let mut buffer = rustybuzz::UnicodeBuffer::new();
         buffer.push_str(text);
+        if let Ok(language) = language.parse::<rustybuzz::Language>() {
+            buffer.set_language(language);
+        }
         buffer.set_direction(if rtl {
             rustybuzz::Direction::RightToLeft
         } else {
@@ -149,7 +162,7 @@ mod tests {
     fn arabic_joins_and_runs_right_to_left() {
         let f = Family::bundled().expect("fonts");
         let word = "سلام";
-        let s = f.shaped(Style::Regular, true, word);
+        let s = f.shaped(Style::Regular, true, word, "");
         assert_eq!(s.parts.len(), 1);
         let part = &s.parts[0];
         assert_eq!(part.text, word);
@@ -172,8 +185,8 @@ mod tests {
     #[test]
     fn latin_is_simple_and_cached() {
         let f = Family::bundled().expect("fonts");
-        let a = f.shaped(Style::Regular, false, "Tavern");
-        let b = f.shaped(Style::Regular, false, "Tavern");
+        let a = f.shaped(Style::Regular, false, "Tavern", "");
+        let b = f.shaped(Style::Regular, false, "Tavern", "");
         assert!(Arc::ptr_eq(&a, &b));
         assert!(a.parts.iter().all(|p| p.simple));
         let plain: f32 = "Tavern".chars().map(|c| f.advance_of(c)).sum();
@@ -183,7 +196,7 @@ mod tests {
     #[test]
     fn words_of_two_scripts_take_two_faces() {
         let f = Family::bundled().expect("fonts");
-        let s = f.shaped(Style::Regular, false, "abcनमस्ते");
+        let s = f.shaped(Style::Regular, false, "abcनमस्ते", "");
         assert_eq!(s.parts.len(), 2);
         assert_ne!(s.parts[0].face, s.parts[1].face);
         assert!(!s.parts[1].simple, "the conjunct needs /ActualText");
@@ -193,10 +206,10 @@ mod tests {
     fn stacked_marks_are_placed_by_the_shaper() {
         let f = Family::bundled().expect("fonts");
         // Vietnamese "ệ" decomposed composes to the font's own glyph…
-        let composed = f.shaped(Style::Regular, false, "e\u{323}\u{302}");
+        let composed = f.shaped(Style::Regular, false, "e\u{323}\u{302}", "");
         assert_eq!(composed.parts[0].glyphs.len(), 1, "{composed:?}");
         // …and marks with no precomposed form are stacked by GPOS: moved up and back.
-        let s = f.shaped(Style::Regular, false, "x\u{302}\u{303}");
+        let s = f.shaped(Style::Regular, false, "x\u{302}\u{303}", "");
         let g = &s.parts[0].glyphs;
         assert_eq!(g.len(), 3, "{g:?}");
         assert!(g[1].dx != 0.0 && g[2].dy > g[1].dy, "{g:?}");

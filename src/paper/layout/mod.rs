@@ -45,6 +45,7 @@ pub fn layout(letter: &Letter, paper: Paper, m: &dyn Metrics) -> Laid {
     let directed = Directed {
         metrics: m,
         rtl: letter.direction() == "rtl",
+        language: &letter.language,
     };
     let m: &dyn Metrics = &directed;
     let geo = Geometry::for_paper(paper);
