@@ -17,7 +17,30 @@ pub enum Exit {
     Interrupted,
 }
 
+/// An error that is nobody's input: a server that cannot be reached now (refused, silent,
+/// hung up). The run ends with 75, "try again later", not 2, so a scheduled `appeal inbox`
+/// simply runs again; the text is the whole message.
+#[derive(Debug)]
+pub struct TryLater(pub String);
+
+impl std::fmt::Display for TryLater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TryLater {}
+
 impl Exit {
+    /// The exit of a run that ended with `err`: 75 when a [`TryLater`] is in its chain, else 2.
+    pub fn for_error(err: &anyhow::Error) -> Exit {
+        if err.chain().any(|e| e.is::<TryLater>()) {
+            Exit::TempFail
+        } else {
+            Exit::Invalid
+        }
+    }
+
     /// The number the shell sees.
     pub fn code(self) -> u8 {
         match self {
@@ -54,6 +77,17 @@ impl From<Exit> for ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_server_is_try_again_later_and_anything_else_invalid_input() {
+        use anyhow::Context;
+        let later: anyhow::Result<()> = Err(TryLater("cannot connect".into()).into());
+        let later = later.context("reading the mailbox").unwrap_err();
+        assert_eq!(Exit::for_error(&later), Exit::TempFail);
+        assert_eq!(format!("{later:#}"), "reading the mailbox: cannot connect");
+        let bad = anyhow::anyhow!("wrong password");
+        assert_eq!(Exit::for_error(&bad), Exit::Invalid);
+    }
 
     #[test]
     fn codes_match_the_spec() {

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
                 return Exit::Success.into();
             }
             eprintln!("appeal: error: {err:#}");
-            Exit::Invalid.into()
+            Exit::for_error(&err).into()
         }
     }
 }

@@ -340,6 +340,42 @@ fn a_server_without_tls_is_refused() {
     .expect_stderr("refusing plaintext IMAP to mail.example.org");
 }
 
+/// A server that cannot be reached now is not bad input: exit 75, "try again later", so a
+/// scheduled `appeal inbox` simply runs again.
+#[test]
+fn an_unreachable_server_is_try_again_later() {
+    let c = campaign();
+    // A port nobody listens on.
+    let port = {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        free.local_addr().expect("addr").port()
+    };
+    let url = format!("imaps://appeal-test@127.0.0.1:{port}/INBOX");
+    appeal(c.path(), &["inbox", "--imap", &url])
+        .no_panic()
+        .expect_code(75)
+        .expect_stderr(&format!(
+            "cannot connect to the IMAP server 127.0.0.1:{port}"
+        ))
+        .expect_stderr("try again later");
+    // A server that hangs up before its greeting.
+    let hangs_up = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = hangs_up.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        let (stream, _) = hangs_up.accept().expect("accept");
+        drop(stream);
+    });
+    let url = format!("imap://appeal-test@127.0.0.1:{port}/INBOX");
+    appeal(c.path(), &["inbox", "--imap", &url])
+        .no_panic()
+        .expect_code(75)
+        .expect_stderr(&format!(
+            "the IMAP server 127.0.0.1:{port} closed the connection"
+        ))
+        .expect_stderr("try again later");
+    server.join().expect("the hang-up server");
+}
+
 #[test]
 fn bad_bounce_and_imap_settings_are_refused_where_they_are_written() {
     let c = TestCampaign::new();

@@ -14,6 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::email::smtp::{Secret, is_loopback, percent_decode, redact_url, run_password_command};
 use crate::email::tls::{ImplicitTls, client_config, server_name};
+use crate::exit::TryLater;
 use crate::model::settings::RawImap;
 
 /// Environment variable holding the IMAP password.
@@ -271,12 +272,16 @@ async fn connect_and_read(
     )
     .await
     .map_err(|_| {
-        anyhow!(
-            "IMAP server {at} did not answer within {}s",
+        TryLater(format!(
+            "the IMAP server {at} did not answer within {}s; try again later",
             TIMEOUT.as_secs()
-        )
+        ))
     })?
-    .with_context(|| format!("cannot connect to the IMAP server {at}"))?;
+    .map_err(|e| {
+        TryLater(format!(
+            "cannot connect to the IMAP server {at}: {e}; try again later"
+        ))
+    })?;
     let name = server_name(&s.host).map_err(|e| anyhow!(e))?;
     match s.security {
         Security::None => {
@@ -318,11 +323,12 @@ async fn greeting<T>(client: &mut Client<T>, at: &str) -> Result<()>
 where
     T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
 {
+    let later = |what: String| TryLater(format!("{what}; try again later"));
     tokio::time::timeout(TIMEOUT, client.read_response())
         .await
-        .map_err(|_| anyhow!("the IMAP server {at} sent no greeting"))?
-        .with_context(|| format!("cannot read the IMAP server {at}"))?
-        .ok_or_else(|| anyhow!("the IMAP server {at} closed the connection"))?;
+        .map_err(|_| later(format!("the IMAP server {at} sent no greeting")))?
+        .map_err(|e| later(format!("cannot read the IMAP server {at}: {e}")))?
+        .ok_or_else(|| later(format!("the IMAP server {at} closed the connection")))?;
     Ok(())
 }
 
