@@ -524,10 +524,19 @@ fn arabic_persian_and_hindi_words_advance_as_harfbuzz_shapes_them() {
     }
 }
 
-/// HarfBuzz's glyph ids for `word` in `font` shaped as text of `language`.
+/// The Simplified Chinese face of Debian's Noto Sans CJK collection, `file#index`.
+const CJK: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc#2";
+
+/// HarfBuzz's glyph ids for `word` in `font` (`file#index` for a face of a collection) shaped
+/// as text of `language`.
 fn hb_glyphs(font: &Path, word: &str, language: &str) -> Vec<u16> {
+    let (font, index) = match font.to_str().and_then(|f| f.split_once('#')) {
+        Some((file, index)) => (PathBuf::from(file), index.to_string()),
+        None => (font.to_path_buf(), "0".to_string()),
+    };
     let out = Command::new("hb-shape")
         .args(["--no-glyph-names", "--no-positions", "--no-clusters"])
+        .arg(format!("--face-index={index}"))
         .arg(format!("--language={language}"))
         .arg(font)
         .arg(word)
@@ -545,7 +554,9 @@ fn hb_glyphs(font: &Path, word: &str, language: &str) -> Vec<u16> {
 }
 
 /// A letter's words are shaped as its language, as HarfBuzz with the buffer's language set
-/// would: the fonts' local forms of Serbian italics, Marathi and Nepali letters.
+/// would: the fonts' local forms of Serbian italics, Marathi and Nepali letters, and the
+/// Japanese forms of ideographs from the installed Chinese (SC) face of Noto Sans CJK, the
+/// one the font chain finds (Debian fonts-noto-cjk: face 2 of its collection).
 #[test]
 fn words_take_the_local_forms_of_the_letters_language() {
     use appeal::paper::metrics::{Directed, Metrics, Style};
@@ -556,9 +567,18 @@ fn words_take_the_local_forms_of_the_letters_language() {
         ("mr", "NotoSansDevanagari-Regular", Style::Regular, "लढा"),
         ("ne", "NotoSansDevanagari-Regular", Style::Regular, "झण्डा"),
         ("hi", "NotoSansDevanagari-Regular", Style::Regular, "लढा"),
+        ("ja", CJK, Style::Regular, "直骨"),
+        ("zh", CJK, Style::Regular, "直骨"),
     ];
     for (language, font, style, word) in cases {
-        let file = common::repo_root().join(format!("fonts/{font}.ttf"));
+        let file = if font.starts_with('/') {
+            PathBuf::from(font)
+        } else {
+            common::repo_root().join(format!("fonts/{font}.ttf"))
+        };
+        // As the tool does before laying a letter out: installed fonts join for characters
+        // the bundled ones lack.
+        assert!(family.missing_in(word).is_empty(), "{word}");
         let m = Directed {
             metrics: &family,
             rtl: false,
@@ -572,11 +592,11 @@ fn words_take_the_local_forms_of_the_letters_language() {
             .collect();
         let theirs = hb_glyphs(&file, word, language);
         assert_eq!(ours, theirs, "{language} {word}");
-        // Serbian, Marathi and Nepali have forms of their own in these fonts.
-        let plain = hb_glyphs(&file, word, "en");
+        // Serbian, Marathi, Nepali and Japanese have forms of their own in these fonts.
+        let plain = hb_glyphs(&file, word, if font == CJK { "zh" } else { "en" });
         assert_eq!(
             ours != plain,
-            ["sr", "mr", "ne"].contains(&language),
+            ["sr", "mr", "ne", "ja"].contains(&language),
             "{language} {word}: {ours:?} beside {plain:?}"
         );
     }
