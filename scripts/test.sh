@@ -2,9 +2,10 @@
 # Runs every test of `appeal`, first installing what the tests need on a fresh Debian
 # machine: poppler-utils and qpdf (to read PDFs back), postfix (only for its smtp-sink, the
 # fault-injecting SMTP server of tests/ledger_send.rs; Postfix itself is left unconfigured and
-# not started), libharfbuzz-bin and fonts-noto-cjk (hb-shape and a Chinese font for the
-# letters in other scripts) and a Python venv with aiosmtpd (a real SMTP server on
-# 127.0.0.1). Safe to re-run: it installs only what is missing.
+# not started), libharfbuzz-bin, fonts-noto-cjk and a Thai font (hb-shape, and fonts for the
+# letters in other scripts), chromium (the report page), dovecot-imapd (the IMAP server) and
+# a Python venv with aiosmtpd (a real SMTP server on 127.0.0.1). Safe to re-run: it installs
+# only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,8 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 # tests/scripts.rs: HarfBuzz's hb-shape to check shaped advances, an installed CJK font.
 command -v hb-shape >/dev/null 2>&1 || missing+=(libharfbuzz-bin)
 ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+# tests/scripts.rs: an installed Thai font (any) for the Thai letter.
+fc-list :lang=th 2>/dev/null | grep -q . || missing+=(fonts-tlwg-garuda-ttf)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}" >&2
     # postfix: install it without configuring a mail system (no questions, nothing started).

@@ -254,6 +254,100 @@ fn a_long_chinese_paragraph_wraps_inside_the_margins() {
     assert!(fonts.contains("CJK"), "an installed CJK font: {fonts}");
 }
 
+/// Thai words, run together as Thai is written: no spaces between words.
+const THAI_WORDS: [&str; 37] = [
+    "ข้าพเจ้า",
+    "เขียน",
+    "จดหมาย",
+    "ฉบับ",
+    "นี้",
+    "ถึง",
+    "ท่าน",
+    "เกี่ยวกับ",
+    "กรณี",
+    "ของ",
+    "ทนายความ",
+    "ที่",
+    "ถูก",
+    "ควบคุม",
+    "ตัว",
+    "โดย",
+    "ไม่",
+    "มี",
+    "การ",
+    "ตั้ง",
+    "ข้อกล่าวหา",
+    "เป็น",
+    "เวลา",
+    "นาน",
+    "กว่า",
+    "แปด",
+    "เดือน",
+    "และ",
+    "ขอ",
+    "ให้",
+    "ท่าน",
+    "ปล่อย",
+    "ตัว",
+    "เขา",
+    "โดย",
+    "ทันที",
+    "ครับ",
+];
+
+/// A Thai paragraph (no spaces between words, UAX #14 class SA) wraps between words, as a
+/// word model finds them, not inside a word between its letters; every line inside the
+/// margins, and the text read back whole. Needs an installed Thai font (scripts/test.sh).
+#[test]
+fn a_thai_paragraph_breaks_between_words() {
+    let sentence = THAI_WORDS.concat();
+    let body = [sentence.as_str(); 4].join(" ");
+    let dir = campaign("th", &format!("{body}\n"));
+    let toml = dir.path().join("letters/t/campaign.toml");
+    let mut text = std::fs::read_to_string(&toml).expect("campaign.toml");
+    text.push_str(
+        "[labels.th]\nreference = \"ที่\"\ncopies = \"สำเนาถึง\"\nnotes = \"หมายเหตุ\"\n\
+         page = \"หน้า {page}/{pages}\"\nfax = \"โทรสาร\"\nfrom = \"จาก\"\nto = \"ถึง\"\n\
+         pages = \"หน้า\"\n",
+    );
+    std::fs::write(&toml, text).expect("write");
+    run_in(dir.path(), &["pdf", "-q"]).expect_code(0);
+    let pdf = dir.path().join("out/t/official.pdf");
+    tool("qpdf", &["--check"], &pdf);
+    // Where a word may end: after each word of the sentence, at any of its repeats.
+    let mut ends = std::collections::HashSet::new();
+    let mut at = 0;
+    for word in THAI_WORDS {
+        at += word.chars().count();
+        ends.insert(at);
+    }
+    // The body's lines: all Thai letters (the date has digits, the rest is Latin).
+    let lines: Vec<String> = tool("pdftotext", &[], &pdf)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<String>())
+        .filter(|l| !l.is_empty() && l.chars().all(|c| ('\u{e01}'..='\u{e4e}').contains(&c)))
+        .collect();
+    assert!(lines.len() >= 4, "the paragraph wraps: {lines:?}");
+    let joined: String = lines.concat();
+    assert_eq!(joined, body.replace(' ', ""), "the text read back whole");
+    // Each line ends where a word ends, counted within the sentence it is in.
+    let per = sentence.chars().count();
+    let mut read = 0;
+    for line in &lines[..lines.len() - 1] {
+        read += line.chars().count();
+        let within = read % per;
+        assert!(
+            within == 0 || ends.contains(&within),
+            "a line ends inside a word: {line:?} ({within} letters into the sentence)"
+        );
+    }
+    let words = boxes(&pdf);
+    let right = words.iter().map(|w| w.1[2]).fold(0.0, f32::max);
+    for (w, b) in &words {
+        assert!(b[2] <= right + 0.5 && b[0] >= 70.0, "{w} at {b:?}");
+    }
+}
+
 #[test]
 fn a_private_use_character_fails_naming_it_and_the_recipient() {
     let dir = tempfile::tempdir().expect("temp dir");

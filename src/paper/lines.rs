@@ -185,7 +185,7 @@ pub fn break_lines(spans: &[Span], size: f32, measure: f32, m: &dyn Metrics) -> 
     let mut current: Vec<Token> = Vec::new();
     let mut current_width = 0.0f32;
     let mut start = 0;
-    for (end, kind) in linebreaks(&text) {
+    for (end, kind) in breaks(&text) {
         let segment = tokens(&text, start..end, &marks, &levels, size, m);
         start = end;
         let trimmed = trimmed_width(&segment);
@@ -227,15 +227,58 @@ fn trimmed_width(tokens: &[Token]) -> f32 {
     tokens[..keep].iter().map(|t| t.width).sum()
 }
 
+/// Whether `c` is a combining mark (Unicode general category M: accents, harakat, Indic and
+/// Thai vowel signs) or a zero-width joiner, which stay with the character before them.
+fn is_mark(c: char) -> bool {
+    use icu::properties::props::{GeneralCategory, GeneralCategoryGroup};
+    let category = icu::properties::CodePointMapData::<GeneralCategory>::new().get(c);
+    GeneralCategoryGroup::Mark.contains(category) || matches!(c, '\u{200c}' | '\u{200d}')
+}
+
+/// Whether `text` holds letters of a script written without spaces between words (Thai, Lao,
+/// Khmer, Myanmar, Tai Tham, Tai Viet, New Tai Lue: UAX #14 class SA), whose line breaks
+/// need a word model.
+fn has_complex_breaks(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(c as u32,
+            0x0E00..=0x0EFF | 0x1000..=0x109F | 0x1780..=0x17FF | 0x1950..=0x19FF
+            | 0x1A20..=0x1AAF | 0xA9E0..=0xA9FF | 0xAA60..=0xAADF)
+    })
+}
+
+/// The line break opportunities of `text` (UAX #14), each with whether it is mandatory; the
+/// last is the end of the text. Text in Thai and the other scripts without spaces between
+/// words goes through ICU4X's line segmenter, whose word model finds the breaks between
+/// words; other text through `unicode-linebreak`.
+fn breaks(text: &str) -> Vec<(usize, BreakOpportunity)> {
+    if !has_complex_breaks(text) {
+        return linebreaks(text).collect();
+    }
+    static SEGMENTER: std::sync::LazyLock<icu::segmenter::LineSegmenterBorrowed<'static>> =
+        std::sync::LazyLock::new(|| icu::segmenter::LineSegmenter::new_auto(Default::default()));
+    SEGMENTER
+        .segment_str(text)
+        .filter(|at| *at > 0)
+        .map(|at| {
+            let hard = at == text.len()
+                || text[..at].ends_with([
+                    '\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}',
+                ]);
+            let kind = if hard {
+                BreakOpportunity::Mandatory
+            } else {
+                BreakOpportunity::Allowed
+            };
+            (at, kind)
+        })
+        .collect()
+}
+
 /// A token cut into its characters, each with the combining marks that follow it.
 fn split_token<'a>(token: Token<'a>, size: f32, m: &dyn Metrics) -> Vec<Token<'a>> {
     let mut cuts: Vec<usize> = Vec::new();
     for (at, c) in token.text.char_indices() {
-        let combining = matches!(c as u32,
-            0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05C7 | 0x0610..=0x061A
-            | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0900..=0x0903 | 0x093A..=0x094F
-            | 0x0951..=0x0957 | 0x0962..=0x0963 | 0x200C..=0x200D | 0xFE00..=0xFE0F);
-        if !combining || cuts.is_empty() {
+        if !is_mark(c) || cuts.is_empty() {
             cuts.push(at);
         }
     }
