@@ -394,6 +394,29 @@ fn pdfs_in_every_test_language_carry_its_date_and_labels() {
     }
 }
 
+/// A fax's cover line counts the pages in the letter's digits, as its page lines do.
+#[test]
+fn a_fax_cover_counts_pages_in_the_letters_digits() {
+    let c = campaign(false);
+    c.edit(
+        "recipients.toml",
+        "id = \"r-fa\"\n",
+        "id = \"r-fa\"\nfax = \"+98 21 6640 0000\"\nchannel = \"fax\"\n",
+    );
+    on_day(&c, &["pdf", "--only", "r-fa"]).expect_code(0);
+    let text = pdf_words(&c.path().join("out/test/r-fa.pdf"));
+    let cover = text
+        .lines()
+        .find(|l| l.contains("دورنگار"))
+        .unwrap_or_else(|| panic!("no fax cover line in\n{text}"));
+    assert!(cover.contains("تعداد صفحات"), "{cover}");
+    assert!(
+        cover.contains('\u{6f1}'),
+        "one page, in Persian digits: {cover}"
+    );
+    assert!(!cover.split(' ').any(|w| w == "1"), "{cover}");
+}
+
 fn page_count(file: &Path) -> usize {
     pdf_tool("pdfinfo", &[], file)
         .lines()

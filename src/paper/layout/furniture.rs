@@ -88,7 +88,7 @@ pub(super) fn fax_cover(
         labels.from,
         letter.sender.name,
         labels.pages,
-        pages.len()
+        labels.number(pages.len())
     );
     let measure = geo.measure();
     let full = text_width(&text, Style::Bold, dims::FOOTER_SIZE, m);
