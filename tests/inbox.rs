@@ -264,6 +264,44 @@ fn a_report_is_matched_by_its_token_alone_and_the_other_shapes_by_id() {
     assert_eq!(seen, 3, "{}", imap.log());
 }
 
+/// A report that only the copy to the embassy (`copies_to` with `cc_email`) bounced says
+/// nothing of the authority's letter: it stays sent, and the run says why it was left.
+#[test]
+fn a_bounce_of_a_copy_leaves_the_letter_sent() {
+    let c = campaign();
+    c.edit(
+        "letters/test/campaign.toml",
+        "title = ",
+        "cc_email = true\ncopies_to = [\"Embassy <consul@embassy.example>\"]\ntitle = ",
+    );
+    let smtp = Server::start(&[]);
+    appeal(c.path(), &["send", "--yes", "--smtp", &smtp.url()]).expect_code(0);
+    assert_eq!(
+        smtp.count("RCPT consul@embassy.example"),
+        5,
+        "{:?}",
+        smtp.events()
+    );
+    let ids = message_ids(c.path());
+    let id = id_of(&ids, "alpha");
+    let token = appeal::email::message::verp_token(&id);
+    let copy = fixture(
+        "postfix-hard.eml",
+        &[
+            ("MESSAGE_ID", &id),
+            ("TOKEN", &token),
+            ("RCPT", "Consul@Embassy.example"),
+        ],
+    );
+    let imap = Dovecot::start();
+    imap.deliver(&copy);
+    inbox(c.path(), &imap, &imap.imaps_url(), &[])
+        .expect_code(0)
+        .expect_stdout("0 hard bounces")
+        .expect_stdout("1 report was only about a copy (cc), not the letter itself");
+    assert_eq!(states(c.path())[0], ("alpha".into(), "sent".into(), 0));
+}
+
 #[test]
 fn reading_is_read_only_by_default() {
     let c = campaign();

@@ -58,12 +58,16 @@ struct Summary {
     already_recorded: u64,
     /// Matched no letter (or said nothing about one).
     unmatched: u64,
+    /// Reports only about a copy of a letter (`copies_to` with `cc_email`).
+    about_copies: u64,
     letters: Vec<Found>,
 }
 
 /// The ledger side of a reading: each message classified, matched and recorded.
 struct Sink<'a> {
     ledger: Ledger,
+    /// The addresses every email was copied to (`copies_to` with `cc_email`).
+    copies: Vec<String>,
     mailbox: String,
     bounce: Option<String>,
     out_dir: PathBuf,
@@ -92,8 +96,19 @@ pub fn run(config: &Config, opts: &InboxOptions) -> Result<Exit> {
         mailbox: mailbox.clone(),
         ..Summary::default()
     };
+    let copies = match config.campaign.cc_email {
+        true => config
+            .campaign
+            .copies_to
+            .iter()
+            .filter_map(|c| crate::email::message::parse_mailbox(c, "copies_to entry").ok())
+            .map(|m| m.email.to_string())
+            .collect(),
+        false => Vec::new(),
+    };
     let mut sink = Sink {
         ledger,
+        copies,
         mailbox,
         bounce: opts.bounce_address.clone().or_else(|| {
             config
@@ -123,21 +138,30 @@ pub fn run(config: &Config, opts: &InboxOptions) -> Result<Exit> {
 impl Reader for Sink<'_> {
     fn message(&mut self, _uid: u32, raw: &[u8]) -> Result<bool> {
         let c = classify::classify(raw, self.bounce.as_deref());
-        let kind = match &c.kind {
+        if c.kind == Kind::Other {
+            return self.unmatched();
+        }
+        let Some(letter) = self.ledger.find_letter(&c.ids, &c.tokens)? else {
+            return self.unmatched();
+        };
+        // A report only about a copy (`cc_email`) says nothing about the authority's letter.
+        let found = c.kind_without(&self.copies);
+        let kind = match &found {
             Kind::HardBounce(_) => MailKind::HardBounce,
             Kind::SoftBounce(_) => MailKind::SoftBounce,
             Kind::AutoReply => MailKind::AutoReply,
             Kind::Reply => MailKind::Reply,
-            Kind::Other => return self.unmatched(),
-        };
-        let Some(letter) = self.ledger.find_letter(&c.ids, &c.tokens)? else {
-            return self.unmatched();
+            Kind::Other => {
+                self.summary.about_copies += 1;
+                self.ignored += 1;
+                return Ok(false);
+            }
         };
         let saved = match kind {
             MailKind::Reply => Some(self.save_reply(&letter, &c, raw)?),
             _ => None,
         };
-        let event = mail_event(&c, saved);
+        let event = mail_event(&c, &found, saved);
         let recorded = self.ledger.record_mail(&letter, kind, &event)?;
         let (again, state) = match recorded {
             Recorded::Again => (true, letter.entry.state),
@@ -221,8 +245,8 @@ fn safe(text: &str) -> String {
         .collect()
 }
 
-fn mail_event(c: &Classified, saved: Option<String>) -> MailEvent {
-    let failure = match &c.kind {
+fn mail_event(c: &Classified, kind: &Kind, saved: Option<String>) -> MailEvent {
+    let failure = match kind {
         Kind::HardBounce(f) | Kind::SoftBounce(f) => Some(f),
         _ => None,
     };
@@ -270,6 +294,12 @@ fn print_summary(s: &Summary, quiet: bool) {
         println!(
             "{} matched no letter (left alone).",
             plural(s.unmatched, "message", "messages")
+        );
+    }
+    if s.about_copies > 0 {
+        println!(
+            "{} only about a copy (cc), not the letter itself (left alone).",
+            plural(s.about_copies, "report was", "reports were")
         );
     }
     if quiet {

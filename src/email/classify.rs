@@ -48,6 +48,39 @@ pub struct Classified {
     pub ids: Vec<String>,
     /// VERP tokens found in the addresses it was delivered to.
     pub tokens: Vec<String>,
+    /// For a delivery-status report: each recipient that failed or was delayed.
+    pub reported: Vec<Reported>,
+}
+
+/// One recipient of a report that failed (`hard`: for good) or was delayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub failure: Failure,
+    pub hard: bool,
+}
+
+impl Classified {
+    /// The message's kind once the recipients at `copies` (the addresses a letter's email is
+    /// copied to, `cc_email`) are left out of a report: a report only about a copy says nothing
+    /// about the letter to the authority (`Other`). Any other message keeps its kind.
+    pub fn kind_without(&self, copies: &[String]) -> Kind {
+        match self.kind {
+            Kind::HardBounce(_) | Kind::SoftBounce(_) => {
+                let others: Vec<&Reported> = self
+                    .reported
+                    .iter()
+                    .filter(|r| {
+                        !r.failure
+                            .address
+                            .as_deref()
+                            .is_some_and(|a| copies.iter().any(|c| a.eq_ignore_ascii_case(c)))
+                    })
+                    .collect();
+                worst(&others)
+            }
+            _ => self.kind.clone(),
+        }
+    }
 }
 
 /// The longest diagnostic kept, in characters.
@@ -65,12 +98,20 @@ pub fn classify(raw: &[u8], bounce: Option<&str>) -> Classified {
             subject: None,
             ids: Vec::new(),
             tokens: Vec::new(),
+            reported: Vec::new(),
         };
     };
     let tokens = bounce.map(|b| tokens(&message, b)).unwrap_or_default();
     let mut ids = Vec::new();
-    let kind = if let Some((kind, returned)) = delivery_status(&message) {
+    let mut reported = Vec::new();
+    let kind = if let Some((found, returned)) = delivery_status(&message) {
         ids.extend(returned);
+        let kind = if found.is_none() {
+            Kind::Other
+        } else {
+            worst(&found.iter().flatten().collect::<Vec<_>>())
+        };
+        reported = found.unwrap_or_default();
         kind
     } else if is_auto_reply(&message) {
         Kind::AutoReply
@@ -104,6 +145,7 @@ pub fn classify(raw: &[u8], bounce: Option<&str>) -> Classified {
         subject: message.subject().map(str::to_string),
         ids,
         tokens,
+        reported,
     }
 }
 
@@ -120,10 +162,11 @@ fn header_ids(value: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
-/// The report's kind and the Message-IDs of the messages it returns (in a `message/rfc822`
-/// part, or only their headers in `text/rfc822-headers`), when `message` is a
-/// delivery-status report (`multipart/report; report-type=delivery-status`).
-fn delivery_status(message: &Message<'_>) -> Option<(Kind, Vec<String>)> {
+/// The recipients a report says failed or were delayed (`None` without its delivery-status
+/// part) and the Message-IDs of the messages it returns (in a `message/rfc822` part, or only
+/// their headers in `text/rfc822-headers`), when `message` is a delivery-status report
+/// (`multipart/report; report-type=delivery-status`).
+fn delivery_status(message: &Message<'_>) -> Option<(Option<Vec<Reported>>, Vec<String>)> {
     let ct = message.root_part().content_type()?;
     let is_report = ct.ctype().eq_ignore_ascii_case("multipart")
         && ct
@@ -164,13 +207,13 @@ fn delivery_status(message: &Message<'_>) -> Option<(Kind, Vec<String>)> {
             _ => {}
         }
     }
-    let kind = fields.map_or(Kind::Other, |f| report_kind(&f));
-    Some((kind, ids))
+    Some((fields.map(|f| report_failures(&f)), ids))
 }
 
-/// The worst of a report's recipients: a hard failure over a soft one over none.
-fn report_kind(fields: &str) -> Kind {
-    let mut soft = None;
+/// Each recipient of a report's fields that failed (hard: for good, 5.x.x but 5.2.2) or was
+/// delayed or failed for now (4.x.x, 5.2.2), in the report's order.
+fn report_failures(fields: &str) -> Vec<Reported> {
+    let mut out = Vec::new();
     for group in field_groups(fields).into_iter().skip(1) {
         let get = |name: &str| {
             group
@@ -192,15 +235,31 @@ fn report_kind(fields: &str) -> Kind {
                 .map(|a| without_type(a).trim_matches(['<', '>']).to_string()),
         };
         let hard = status.starts_with("5.") && status != "5.2.2";
-        if action == "failed" && hard {
-            return Kind::HardBounce(failure);
-        }
         let temporary = status.starts_with("4.") || status == "5.2.2";
-        if soft.is_none() && (action == "delayed" || (action == "failed" && temporary)) {
-            soft = Some(failure);
+        if action == "failed" && hard {
+            out.push(Reported {
+                failure,
+                hard: true,
+            });
+        } else if action == "delayed" || (action == "failed" && temporary) {
+            out.push(Reported {
+                failure,
+                hard: false,
+            });
         }
     }
-    soft.map_or(Kind::Other, Kind::SoftBounce)
+    out
+}
+
+/// The worst of a report's recipients: the first hard failure, else the first soft one, else
+/// none (a report of deliveries).
+fn worst(reported: &[&Reported]) -> Kind {
+    if let Some(r) = reported.iter().find(|r| r.hard) {
+        return Kind::HardBounce(r.failure.clone());
+    }
+    reported
+        .first()
+        .map_or(Kind::Other, |r| Kind::SoftBounce(r.failure.clone()))
 }
 
 /// `rfc822; someone@example.org` → `someone@example.org`; `smtp; 550 ...` → `550 ...`.
@@ -380,6 +439,42 @@ mod tests {
             assert_eq!(c.ids.first().map(String::as_str), Some(ID), "{name}");
             assert_eq!(c.tokens, [TOKEN], "{name}");
         }
+    }
+
+    #[test]
+    fn a_report_about_a_copy_says_nothing_of_the_letter() {
+        let raw = String::from_utf8(fixture("postfix-hard.eml")).expect("utf8");
+        // The copy to the embassy failed for good; the official's letter is only delayed.
+        let official = "Final-Recipient: rfc822; official@gov.example.kz";
+        let copy = "Final-Recipient: rfc822; Consul@Embassy.example\r\nAction: failed\r\n\
+                    Status: 5.1.1\r\n\r\n";
+        let both = raw
+            .replacen(official, &format!("{copy}{official}"), 1)
+            .replacen(
+                "Action: failed\r\nStatus: 5.1.1\r\nRemote-MTA",
+                "Action: delayed\r\nStatus: 4.4.1\r\nRemote-MTA",
+                1,
+            );
+        let c = classify(both.as_bytes(), Some(BOUNCE));
+        let Kind::HardBounce(f) = &c.kind else {
+            panic!("{:?}", c.kind);
+        };
+        assert_eq!(f.address.as_deref(), Some("Consul@Embassy.example"));
+        let copies = ["consul@embassy.example".to_string()];
+        let Kind::SoftBounce(f) = c.kind_without(&copies) else {
+            panic!("{:?}", c.kind_without(&copies));
+        };
+        assert_eq!(
+            (f.status.as_str(), f.address.as_deref()),
+            ("4.4.1", Some("official@gov.example.kz"))
+        );
+        // Only the copy: nothing about the letter. Another address: the report as it is.
+        let alone = read("postfix-hard.eml");
+        let official = ["official@gov.example.kz".to_string()];
+        assert_eq!(alone.kind_without(&official), Kind::Other);
+        assert_eq!(alone.kind_without(&copies), alone.kind);
+        let reply = read("reply.eml");
+        assert_eq!(reply.kind_without(&official), Kind::Reply);
     }
 
     #[test]
