@@ -4,14 +4,15 @@ use appeal::model::campaign::Campaign;
 use appeal::model::recipients::Recipient;
 use appeal::model::sender::Sender;
 
-pub const CAMPAIGN: &str = "title = \"Fuzz\"\nlanguage = \"en\"\n[subject]\nen = \"S\"\nru = \"Т\"\n[salutation]\nen = \"Dear\"\nru = \"Уважаемый\"\n[closing]\nen = \"Yours\"\nru = \"С уважением\"\n[facts]\nname = \"Musagali Duambekov\"\nlist = [\"a\", \"b\"]\n[[source]]\nkey = \"hrw\"\ntitle = \"Letter\"\nurl = \"http://example.org/a_b\"\n";
+pub const CAMPAIGN: &str = "title = \"Fuzz\"\nlanguage = \"en\"\n[subject]\nen = \"S\"\nru = \"Т\"\nar = \"ب\"\n[salutation]\nen = \"Dear\"\nru = \"Уважаемый\"\nar = \"السيد\"\n[closing]\nen = \"Yours\"\nru = \"С уважением\"\nar = \"مع الاحترام\"\n[facts]\nname = \"Musagali Duambekov\"\nlist = [\"a\", \"b\"]\n[[source]]\nkey = \"hrw\"\ntitle = \"Letter\"\nurl = \"http://example.org/a_b\"\n";
 
 pub const RECIPIENTS: &str = "[[recipient]]\nid = \"x\"\nname = \"Askar\"\ntitle = \"Ombudsman\"\naddress = [\"Astana\"]\nlanguage = \"ru\"\n[recipient.translations.ru]\nname = \"Аскар\"\n";
 
 pub fn campaign(template: String) -> Option<Campaign> {
     let templates = vec![
         ("letter.md.hbs".to_string(), Ok(template.clone())),
-        ("letter.ru.md.hbs".to_string(), Ok(template)),
+        ("letter.ru.md.hbs".to_string(), Ok(template.clone())),
+        ("letter.ar.md.hbs".to_string(), Ok(template)),
     ];
     Campaign::from_parts(
         std::path::Path::new("/nonexistent/letters/fuzz"),

@@ -28,10 +28,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let recipient = common::recipient();
-    let family = appeal::paper::fonts::Family::bundled().expect("the bundled font");
+    // Parsed once: the fonts are the same for every input, and shaped words are cached.
+    static FAMILY: std::sync::LazyLock<appeal::paper::fonts::Family> =
+        std::sync::LazyLock::new(|| appeal::paper::fonts::Family::bundled().expect("the bundled font"));
+    let family = &*FAMILY;
     let today = jiff::civil::date(2014, 7, 14);
     for sender in reader.take(8).flatten() {
-        for lang in ["en", "ru"] {
+        // Arabic sets the letter right to left, whatever script the signatory writes in.
+        for lang in ["en", "ru", "ar"] {
             if let Ok(letter) = appeal::letter::build(&campaign, &recipient, &sender, lang, today) {
                 let _ = letter.to_text(72, true);
                 let _ = letter.email_text();
@@ -39,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
                 let _ = appeal::paper::layout::layout(
                     &letter,
                     appeal::model::settings::Paper::A4,
-                    &family,
+                    family,
                 );
             }
         }
