@@ -510,17 +510,23 @@ fn drawn(pdf: &Path) -> Vec<Drawn> {
     out
 }
 
-/// HarfBuzz's glyph origins and total advance for `word` in `font`, in thousandths of an em.
-fn hb_shape(font: &Path, word: &str) -> (Vec<f32>, f32) {
+/// HarfBuzz's `hb-shape FLAGS FONT WORD` in the C locale: its standard output.
+fn run_hb_shape(flags: &[&str], font: &Path, word: &str) -> Vec<u8> {
     let out = Command::new("hb-shape")
-        .args(["--no-glyph-names", "--output-format=json"])
+        .args(flags)
         .arg(font)
         .arg(word)
         .env("LC_ALL", "C.UTF-8")
         .output()
         .expect("hb-shape (Debian libharfbuzz-bin)");
     assert!(out.status.success(), "hb-shape failed");
-    let glyphs: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
+    out.stdout
+}
+
+/// HarfBuzz's glyph origins and total advance for `word` in `font`, in thousandths of an em.
+fn hb_shape(font: &Path, word: &str) -> (Vec<f32>, f32) {
+    let out = run_hb_shape(&["--no-glyph-names", "--output-format=json"], font, word);
+    let glyphs: Vec<serde_json::Value> = serde_json::from_slice(&out).expect("json");
     let bytes = std::fs::read(font).expect("font");
     let upem = f32::from(
         ttf_parser::Face::parse(&bytes, 0)
@@ -628,17 +634,14 @@ fn hb_glyphs(font: &Path, word: &str, language: &str) -> Vec<u16> {
         Some((file, index)) => (PathBuf::from(file), index.to_string()),
         None => (font.to_path_buf(), "0".to_string()),
     };
-    let out = Command::new("hb-shape")
-        .args(["--no-glyph-names", "--no-positions", "--no-clusters"])
-        .arg(format!("--face-index={index}"))
-        .arg(format!("--language={language}"))
-        .arg(font)
-        .arg(word)
-        .env("LC_ALL", "C.UTF-8")
-        .output()
-        .expect("hb-shape (Debian libharfbuzz-bin)");
-    assert!(out.status.success(), "hb-shape failed");
-    String::from_utf8(out.stdout)
+    let flags = [
+        "--no-glyph-names",
+        "--no-positions",
+        "--no-clusters",
+        &format!("--face-index={index}"),
+        &format!("--language={language}"),
+    ];
+    String::from_utf8(run_hb_shape(&flags, &font, word))
         .expect("utf8")
         .trim()
         .trim_matches(['[', ']'])
